@@ -1,0 +1,8 @@
+# Pinned versions of the real peers the test ground runs. Bump here only.
+KUBE_VERSION=v1.35.4
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.8.0
+AEMM_VERSION=v1.13.0
+MOTO_VERSION=5.2.5
+HELM_VERSION=v3.22.0
+NTHD_CACHE="${NTHD_CACHE:-$HOME/.cache/nthd}"
