@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { COMMANDS } from "./cli/commands.ts";
 import { helpText, type LoadedConfig, loadConfig } from "./config.ts";
 import { errorMessage, isNthdError } from "./errors.ts";
 import { VERSION } from "./version.ts";
@@ -7,6 +8,8 @@ import { VERSION } from "./version.ts";
 const EXIT_USAGE = 2;
 
 async function main(argv: readonly string[]): Promise<number> {
+  const subcommand = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
+  if (subcommand !== undefined) return (await subcommand())(argv.slice(1));
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(helpText(VERSION));
     return 0;

@@ -1,0 +1,7 @@
+/**
+ * Subcommands other than the daemon itself. Each is imported only when used,
+ * so the daemon never loads their code. A command returns its exit code.
+ */
+export type Command = (args: readonly string[]) => Promise<number>;
+
+export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {};
