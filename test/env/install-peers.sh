@@ -10,6 +10,9 @@ bin="$NTHD_CACHE/bin"
 mkdir -p "$bin" "$NTHD_CACHE/build"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 log() { printf '[peers] %s\n' "$*" >&2; }
+# One installer at a time per machine (parallel test runs share the cache).
+exec 9>"$NTHD_CACHE/.install.lock"
+flock 9
 
 build_kube() {
   local v="$KUBE_VERSION" minor="${KUBE_VERSION#v1.}"

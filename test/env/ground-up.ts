@@ -1,0 +1,314 @@
+// Starts and stops the whole test ground: etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler, kwok and moto, on 127.0.0.1.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import {
+  cacheDir,
+  freePort,
+  httpOk,
+  isAlive,
+  motoPython,
+  peerBinary,
+  pinnedVersions,
+  type RunningPeer,
+  reapPids,
+  runScript,
+  selfSignedOk,
+  startPeer,
+  stopPids,
+  waitFor,
+} from "./peers.ts";
+
+export interface GroundState {
+  readonly runDir: string;
+  readonly kubeconfig: string;
+  readonly apiserverUrl: string;
+  readonly motoUrl: string;
+  readonly motoCallLog: string;
+  readonly etcdUrl: string;
+  readonly pids: Readonly<Record<string, number>>;
+  readonly kubeVersion: string;
+}
+
+const repoRoot = join(new URL(".", import.meta.url).pathname, "..", "..");
+/** Where the running ground is described for test processes and the demo. */
+export const STATE_FILE =
+  process.env.NTHD_GROUND_STATE ?? join(repoRoot, ".nthd-ground", "state.json");
+
+const log = (message: string) => process.stderr.write(`[ground] ${message}\n`);
+
+/** Stops a ground left behind by an interrupted run (its pids are in the state file). */
+export async function stopStaleGround(): Promise<void> {
+  if (!existsSync(STATE_FILE)) return;
+  try {
+    const stale = JSON.parse(readFileSync(STATE_FILE, "utf8")) as GroundState;
+    const pids = Object.values(stale.pids).filter(isAlive);
+    if (pids.length > 0) {
+      log(`stopping ${pids.length} processes left by an earlier run`);
+      stopPids(pids);
+      await reapPids(pids);
+    }
+    rmSync(stale.runDir, { recursive: true, force: true });
+  } catch {
+    // unreadable state: nothing we can stop
+  }
+  rmSync(STATE_FILE, { force: true });
+}
+
+function kubeconfigYaml(server: string, pki: string): string {
+  const b64 = (file: string) => readFileSync(join(pki, file)).toString("base64");
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: nthd-test
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${b64("ca.crt")}
+users:
+- name: admin
+  user:
+    client-certificate-data: ${b64("admin.crt")}
+    client-key-data: ${b64("admin.key")}
+contexts:
+- name: nthd-test
+  context: { cluster: nthd-test, user: admin }
+current-context: nthd-test
+`;
+}
+
+/** GET on the apiserver with the admin certificate; resolves the status code. */
+function apiStatus(port: number, path: string, pki: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        ca: readFileSync(join(pki, "ca.crt")),
+        cert: readFileSync(join(pki, "admin.crt")),
+        key: readFileSync(join(pki, "admin.key")),
+        timeout: 2000,
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.end();
+  });
+}
+
+/** kwok's stage documents: fast node start-up and pod readiness, graceful pod deletion. */
+function kwokStages(runDir: string): string {
+  const stages = join(cacheDir(), `kwok-stages-${pinnedVersions().kwok}`);
+  const files = [
+    "node/fast/node-initialize.yaml",
+    "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "pod/fast/pod-ready.yaml",
+    "pod/fast/pod-complete.yaml",
+    // Deletes a pod after a delay bounded by its grace period, as a kubelet would.
+    "pod/general/pod-delete.yaml",
+  ];
+  const body = files.map((f) => readFileSync(join(stages, f), "utf8").trim()).join("\n---\n");
+  const path = join(runDir, "kwok-stages.yaml");
+  writeFileSync(path, `${body}\n`);
+  return path;
+}
+
+export async function startGround(): Promise<GroundState> {
+  await stopStaleGround();
+  runScript("install-peers.sh", []);
+  const runDir = mkdtempSync(join(tmpdir(), "nthd-ground-"));
+  const logDir = join(runDir, "logs");
+  const pki = join(runDir, "pki");
+  mkdirSync(logDir, { recursive: true });
+  runScript("certs.sh", [pki]);
+  const peers: RunningPeer[] = [];
+  const pids = () => Object.fromEntries(peers.map((p) => [p.name, p.pid]));
+  const writeState = (state: GroundState) => {
+    mkdirSync(dirname(STATE_FILE), { recursive: true });
+    writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  };
+  const partial = {
+    runDir,
+    kubeconfig: "",
+    apiserverUrl: "",
+    motoUrl: "",
+    motoCallLog: "",
+    etcdUrl: "",
+  };
+  try {
+    // etcd
+    const [etcdPort, etcdPeerPort] = [await freePort(), await freePort()];
+    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+    const etcd = startPeer(
+      "etcd",
+      peerBinary("etcd"),
+      [
+        `--data-dir=${join(runDir, "etcd")}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+        "--unsafe-no-fsync",
+        "--log-level=warn",
+      ],
+      logDir,
+    );
+    peers.push(etcd);
+    writeState({ ...partial, etcdUrl, pids: pids(), kubeVersion: "" });
+
+    // moto (with the lifecycle actions it lacks, when the launcher is present)
+    const motoPort = await freePort();
+    const motoUrl = `http://127.0.0.1:${motoPort}`;
+    const motoCallLog = join(runDir, "moto-calls.jsonl");
+    const launcher = join(repoRoot, "test", "env", "moto", "launcher.py");
+    const motoArgs = existsSync(launcher)
+      ? [launcher, "127.0.0.1", String(motoPort)]
+      : ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(motoPort)];
+    const moto = startPeer("moto", motoPython(), motoArgs, logDir, {
+      ...process.env,
+      NTHD_MOTO_CALL_LOG: motoCallLog,
+    });
+    peers.push(moto);
+    await waitFor(etcd, () => httpOk(`${etcdUrl}/health`));
+    log("etcd ready");
+
+    // kube-apiserver
+    const apiPort = await freePort();
+    const apiserverUrl = `https://127.0.0.1:${apiPort}`;
+    const apiserver = startPeer(
+      "kube-apiserver",
+      peerBinary("kube-apiserver"),
+      [
+        `--etcd-servers=${etcdUrl}`,
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${join(runDir, "apiserver-certs")}`,
+        `--tls-cert-file=${join(pki, "apiserver.crt")}`,
+        `--tls-private-key-file=${join(pki, "apiserver.key")}`,
+        `--client-ca-file=${join(pki, "ca.crt")}`,
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        `--service-account-key-file=${join(pki, "sa.pub")}`,
+        `--service-account-signing-key-file=${join(pki, "sa.key")}`,
+        "--authorization-mode=RBAC",
+        "--service-cluster-ip-range=10.0.0.0/24",
+        "--endpoint-reconciler-type=none",
+        // Pods are created by tests in fresh namespaces before the controller
+        // creates the default ServiceAccount; kwok pods mount nothing anyway.
+        "--disable-admission-plugins=ServiceAccount",
+        "--allow-privileged=true",
+        "--profiling=false",
+        "--max-requests-inflight=2000",
+        "--max-mutating-requests-inflight=1000",
+      ],
+      logDir,
+    );
+    peers.push(apiserver);
+    writeState({ ...partial, etcdUrl, pids: pids(), kubeVersion: "" });
+    await waitFor(
+      apiserver,
+      async () => (await apiStatus(apiPort, "/readyz", pki)) === 200,
+      120_000,
+    );
+    log(`kube-apiserver ready at ${apiserverUrl}`);
+    const kubeconfig = join(runDir, "kubeconfig");
+    writeFileSync(kubeconfig, kubeconfigYaml(apiserverUrl, pki), { mode: 0o600 });
+
+    // controllers, scheduler, kwok
+    const kcmPort = await freePort();
+    const kcm = startPeer(
+      "kube-controller-manager",
+      peerBinary("kube-controller-manager"),
+      [
+        `--kubeconfig=${kubeconfig}`,
+        "--bind-address=127.0.0.1",
+        `--secure-port=${kcmPort}`,
+        "--leader-elect=false",
+        "--controllers=*",
+        `--service-account-private-key-file=${join(pki, "sa.key")}`,
+        `--root-ca-file=${join(pki, "ca.crt")}`,
+        "--use-service-account-credentials=false",
+        "--concurrent-deployment-syncs=20",
+        "--concurrent-replicaset-syncs=20",
+        "--kube-api-qps=500",
+        "--kube-api-burst=1000",
+      ],
+      logDir,
+    );
+    peers.push(kcm);
+    const schedulerPort = await freePort();
+    const scheduler = startPeer(
+      "kube-scheduler",
+      peerBinary("kube-scheduler"),
+      [
+        `--kubeconfig=${kubeconfig}`,
+        "--bind-address=127.0.0.1",
+        `--secure-port=${schedulerPort}`,
+        "--leader-elect=false",
+        "--kube-api-qps=500",
+        "--kube-api-burst=1000",
+      ],
+      logDir,
+    );
+    peers.push(scheduler);
+    const kwokPort = await freePort();
+    const kwok = startPeer(
+      "kwok",
+      peerBinary("kwok"),
+      [
+        `--kubeconfig=${kubeconfig}`,
+        `--config=${kwokStages(runDir)}`,
+        "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+        "--node-lease-duration-seconds=40",
+        `--server-address=127.0.0.1:${kwokPort}`,
+        "--node-ip=127.0.0.1",
+      ],
+      logDir,
+    );
+    peers.push(kwok);
+    const state: GroundState = {
+      runDir,
+      kubeconfig,
+      apiserverUrl,
+      motoUrl,
+      motoCallLog,
+      etcdUrl,
+      pids: pids(),
+      kubeVersion: pinnedVersions().kube ?? "",
+    };
+    writeState(state);
+    await waitFor(kcm, () => selfSignedOk(`https://127.0.0.1:${kcmPort}/healthz`));
+    await waitFor(scheduler, () => selfSignedOk(`https://127.0.0.1:${schedulerPort}/healthz`));
+    await waitFor(kwok, () => httpOk(`http://127.0.0.1:${kwokPort}/healthz`));
+    await waitFor(moto, () => httpOk(`${motoUrl}/moto-api/`));
+    log("controllers, scheduler, kwok and moto ready");
+    return state;
+  } catch (err) {
+    await stopGround({ runDir, pids: pids() });
+    throw err;
+  }
+}
+
+export async function stopGround(state: Pick<GroundState, "pids" | "runDir">): Promise<void> {
+  // Stop dependants before etcd so nothing logs errors about a vanished store.
+  const order = Object.entries(state.pids).sort(([a], [b]) =>
+    a === "etcd" ? 1 : b === "etcd" ? -1 : 0,
+  );
+  const pids = order.map(([, pid]) => pid);
+  stopPids(pids.filter((p) => p !== state.pids.etcd));
+  await reapPids(pids.filter((p) => p !== state.pids.etcd));
+  if (state.pids.etcd !== undefined) {
+    stopPids([state.pids.etcd]);
+    await reapPids([state.pids.etcd]);
+  }
+  if (process.env.NTHD_KEEP_GROUND_LOGS === undefined)
+    rmSync(state.runDir, { recursive: true, force: true });
+  rmSync(STATE_FILE, { force: true });
+}

@@ -1,0 +1,143 @@
+// What integration tests use: the running ground's endpoints, plus helpers
+// that create kwok nodes and start metadata emulators on loopback.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
+import type { GroundState } from "./ground-up.ts";
+import { STATE_FILE } from "./ground-up.ts";
+import { freePort, peerBinary, reapPids, stopPids } from "./peers.ts";
+
+export { freePort, peerBinary } from "./peers.ts";
+
+let cached: GroundState | undefined;
+
+/** The ground started by the integration suite's global setup (or `npm run ground`). */
+export function ground(): GroundState {
+  if (cached !== undefined) return cached;
+  try {
+    cached = JSON.parse(readFileSync(STATE_FILE, "utf8")) as GroundState;
+  } catch {
+    throw new Error(
+      `no test ground is running (${STATE_FILE} missing): run integration tests with npm run test:integration`,
+    );
+  }
+  return cached;
+}
+
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(ground().kubeconfig);
+  return kc;
+}
+
+export interface NodeSpec {
+  name: string;
+  instanceId: string;
+  zone?: string;
+  instanceType?: string;
+  capacityType?: "spot" | "on-demand";
+  labels?: Record<string, string>;
+  /** Pods the node can hold (kwok reports it as allocatable). */
+  maxPods?: number;
+}
+
+/** A random EC2-style instance id (i- and 17 hex digits). */
+export function randomInstanceId(): string {
+  const hex = Array.from({ length: 17 }, () => Math.floor(Math.random() * 16).toString(16)).join(
+    "",
+  );
+  return `i-${hex}`;
+}
+
+/** Creates a kwok-managed node that looks like an EC2 instance's node. */
+export async function createNode(spec: NodeSpec, kc = kubeConfig()): Promise<V1Node> {
+  const zone = spec.zone ?? "us-east-1a";
+  const capacity = { cpu: "8", memory: "32Gi", pods: String(spec.maxPods ?? 110) };
+  const node: V1Node = {
+    metadata: {
+      name: spec.name,
+      annotations: { "kwok.x-k8s.io/node": "fake" },
+      labels: {
+        "kubernetes.io/hostname": spec.name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "node.kubernetes.io/instance-type": spec.instanceType ?? "m5.large",
+        "topology.kubernetes.io/zone": zone,
+        "topology.kubernetes.io/region": zone.slice(0, -1),
+        "karpenter.sh/capacity-type": spec.capacityType ?? "spot",
+        type: "kwok",
+        ...spec.labels,
+      },
+    },
+    spec: {
+      providerID: `aws:///${zone}/${spec.instanceId}`,
+      taints: [],
+    },
+    status: { allocatable: capacity, capacity },
+  };
+  return kc.makeApiClient(CoreV1Api).createNode({ body: node });
+}
+
+/** Waits until kwok has marked the node Ready. */
+export async function waitNodeReady(
+  name: string,
+  kc = kubeConfig(),
+  timeoutMs = 30_000,
+): Promise<void> {
+  const api = kc.makeApiClient(CoreV1Api);
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const node = await api.readNode({ name });
+    if (node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`node ${name} not Ready after ${timeoutMs} ms`);
+}
+
+export interface MetadataMock {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts amazon-ec2-metadata-mock on a free 127.0.0.1 port with the given
+ * scenario arguments (e.g. ["spot", "-a", "terminate"]). One process per scenario.
+ */
+export async function startMetadataMock(args: readonly string[] = []): Promise<MetadataMock> {
+  const port = await freePort();
+  const child = spawn(
+    peerBinary("ec2-metadata-mock"),
+    ["-n", "127.0.0.1", "-p", String(port), ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.pid !== undefined && child.exitCode === null) {
+      stopPids([child.pid]);
+      await reapPids([child.pid], 2000);
+    }
+  };
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null)
+      throw new Error(`ec2-metadata-mock exited ${child.exitCode}: ${output}`);
+    try {
+      // Any HTTP answer (401 in IMDSv2-only mode) means it is listening.
+      await fetch(`${url}/latest/meta-data/`, { signal: AbortSignal.timeout(1000) });
+      return { url, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await stop();
+  throw new Error(`ec2-metadata-mock did not start: ${output}`);
+}
