@@ -22,7 +22,9 @@ import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
+  PatchStrategy,
   PolicyV1Api,
+  setHeaderOptions,
   type V1Pod,
 } from "@kubernetes/client-node";
 import {
@@ -101,37 +103,57 @@ describe("kubernetes control plane with kwok", () => {
         },
       },
     });
+    // A budget that allows no disruption: minAvailable equals the replicas.
     await policy.createNamespacedPodDisruptionBudget({
       namespace,
       body: {
         metadata: { name: "web" },
-        spec: { minAvailable: 1, selector: { matchLabels: labels } },
+        spec: { minAvailable: 2, selector: { matchLabels: labels } },
       },
     });
-    const status = await eventually("PDB status with 2 healthy pods", async () => {
+    const blocked = await eventually("PDB status with 2 healthy pods", async () => {
       const pdb = await policy.readNamespacedPodDisruptionBudget({ name: "web", namespace });
-      return pdb.status?.currentHealthy === 2 ? pdb.status : undefined;
+      return pdb.status?.currentHealthy === 2 && pdb.status.observedGeneration === 1
+        ? pdb.status
+        : undefined;
     });
-    assert.equal(status.desiredHealthy, 1);
-    assert.equal(status.disruptionsAllowed, 1);
+    assert.equal(blocked.desiredHealthy, 2);
+    assert.equal(blocked.disruptionsAllowed, 0);
 
     const pods = (await core.listNamespacedPod({ namespace, labelSelector: "app=web" })).items;
     assert.equal(pods.length, 2);
-    const [first, second] = pods as [V1Pod, V1Pod];
-    const evict = (pod: V1Pod) =>
+    const target = pods[0] as V1Pod;
+    const evict = () =>
       core.createNamespacedPodEviction({
-        name: pod.metadata?.name as string,
+        name: target.metadata?.name as string,
         namespace,
-        body: { metadata: { name: pod.metadata?.name, namespace } },
+        body: { metadata: { name: target.metadata?.name, namespace } },
       });
-    await evict(first);
-    // The PDB now allows no more disruptions until a replacement is healthy.
-    const refused = await evict(second).then(
+    const refused = await evict().then(
       () => undefined,
       (err: unknown) => err,
     );
     assert.ok(refused instanceof ApiException, `expected an ApiException, got ${String(refused)}`);
     assert.equal(refused.code, 429);
+
+    // Relax the budget; once the controller has recomputed it, the eviction goes through.
+    await policy.patchNamespacedPodDisruptionBudget(
+      { name: "web", namespace, body: [{ op: "replace", path: "/spec/minAvailable", value: 1 }] },
+      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch),
+    );
+    const relaxed = await eventually("PDB allowing one disruption", async () => {
+      const pdb = await policy.readNamespacedPodDisruptionBudget({ name: "web", namespace });
+      return pdb.status?.disruptionsAllowed === 1 ? pdb.status : undefined;
+    });
+    assert.equal(relaxed.desiredHealthy, 1);
+    await evict();
+    const evicted = await core
+      .readNamespacedPod({ name: target.metadata?.name as string, namespace })
+      .then(
+        (pod) => pod.metadata?.deletionTimestamp !== undefined,
+        (err: unknown) => err instanceof ApiException && err.code === 404,
+      );
+    assert.ok(evicted, "the evicted pod is terminating or gone");
   });
 });
 
