@@ -4,4 +4,6 @@
  */
 export type Command = (args: readonly string[]) => Promise<number>;
 
-export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {};
+export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  explain: async () => (await import("../explain/command.ts")).explainCommand,
+};

@@ -1,0 +1,292 @@
+/**
+ * Pure parsers for the instance metadata items nthd polls. No I/O, never
+ * throw: every body becomes notices, an explicit "nothing to do" (ignore) or
+ * an error naming what was wrong. `nthd explain` imports these too.
+ *
+ * Formats: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-categories.html
+ */
+import type { Notice } from "../../notice.ts";
+import { parseImdsEventTime, parseRfc3339 } from "./times.ts";
+
+/** Same shape as the queue parsers' result, so `nthd explain` treats both alike. */
+export type Parsed =
+  | {
+      readonly ok: true;
+      readonly notices: Notice[];
+      readonly description: string;
+      /** Tolerated oddities (unreadable time, unknown code): log them. */
+      readonly warnings?: readonly string[];
+    }
+  | { readonly ok: false; readonly ignore: string }
+  | { readonly ok: false; readonly error: string };
+
+export interface ParseContext {
+  readonly instanceId: string;
+  readonly receivedAt: Date;
+}
+
+/** AWS promises two minutes between a Spot warning and the action. */
+const SPOT_LEAD_MS = 120_000;
+
+/**
+ * Scheduled-event codes AWS documents. An active event with another code is
+ * still drained (a termination handler errs on the safe side) and flagged.
+ */
+export const SCHEDULED_EVENT_CODES = [
+  "instance-reboot",
+  "system-reboot",
+  "system-maintenance",
+  "instance-retirement",
+  "instance-stop",
+] as const;
+
+/** Terminal states of a scheduled event: the node may be given back. */
+const SCHEDULED_DONE_STATES = ["canceled", "completed"] as const;
+
+/** GET /latest/meta-data/spot/instance-action → {"action": "...", "time": "..."} (404 when none). */
+export function parseSpotInstanceAction(body: string, ctx: ParseContext): Parsed {
+  const json = readObject(body, "spot/instance-action");
+  if (!json.ok) return json;
+  const { action, time } = json.value;
+  if (action !== undefined && typeof action !== "string") {
+    return { ok: false, error: "spot/instance-action: `action` is not a string" };
+  }
+  // A 200 on this item means an interruption is pending, but an object with
+  // neither field is not the documented body: report it rather than drain on it.
+  if (typeof action !== "string" && typeof time !== "string") {
+    return { ok: false, error: "spot/instance-action: body has neither `action` nor `time`" };
+  }
+  const at = parseRfc3339(time);
+  // An unreadable time must not stop the drain: assume the documented two minutes.
+  const deadline = at ?? new Date(ctx.receivedAt.getTime() + SPOT_LEAD_MS);
+  const timeText = typeof time === "string" ? time : "";
+  const notice: Notice = {
+    id: safeId(`spot-${ctx.instanceId}-${timeText || "unknown-time"}`),
+    kind: "spot-interruption",
+    instanceId: ctx.instanceId,
+    action: "drain",
+    deadline,
+    receivedAt: ctx.receivedAt,
+    source: "imds",
+    detail: {
+      instanceAction: action ?? "unknown",
+      time: timeText,
+      ...(at ? {} : { timeUnparsed: true }),
+    },
+  };
+  const when = at ? at.toISOString() : `unparseable time ${JSON.stringify(time)}, assuming +2 min`;
+  return {
+    ok: true,
+    notices: [notice],
+    description: `spot interruption (${action ?? "unknown action"}) at ${when}`,
+    ...(at ? {} : { warnings: [`spot/instance-action: unreadable time ${JSON.stringify(time)}`] }),
+  };
+}
+
+/** GET /latest/meta-data/events/recommendations/rebalance → {"noticeTime": "..."} (404 when none). */
+export function parseRebalanceRecommendation(body: string, ctx: ParseContext): Parsed {
+  const json = readObject(body, "events/recommendations/rebalance");
+  if (!json.ok) return json;
+  const { noticeTime } = json.value;
+  if (typeof noticeTime !== "string") {
+    return { ok: false, error: "events/recommendations/rebalance: `noticeTime` is missing" };
+  }
+  const at = parseRfc3339(noticeTime);
+  const notice: Notice = {
+    id: safeId(`rebalance-${ctx.instanceId}-${noticeTime || "unknown-time"}`),
+    kind: "rebalance-recommendation",
+    instanceId: ctx.instanceId,
+    action: "cordon",
+    ...(at ? { eventTime: at } : {}),
+    receivedAt: ctx.receivedAt,
+    source: "imds",
+    detail: { noticeTime, ...(at ? {} : { timeUnparsed: true }) },
+  };
+  return {
+    ok: true,
+    notices: [notice],
+    description: `rebalance recommendation at ${at ? at.toISOString() : JSON.stringify(noticeTime)}`,
+    ...(at ? {} : { warnings: [`rebalance: unreadable noticeTime ${JSON.stringify(noticeTime)}`] }),
+  };
+}
+
+/**
+ * GET /latest/meta-data/events/maintenance/scheduled → JSON array of events.
+ * Active events drain before NotBefore; canceled/completed ones give back
+ * the node (the engine uncordons only nodes it cordoned for that EventId).
+ */
+export function parseScheduledEvents(body: string, ctx: ParseContext): Parsed {
+  const where = "events/maintenance/scheduled";
+  const parsed = readJson(body, where);
+  if (!parsed.ok) return parsed;
+  if (!Array.isArray(parsed.value))
+    return { ok: false, error: `${where}: body is not a JSON array` };
+  if (parsed.value.length === 0) return { ok: false, ignore: "no scheduled events" };
+
+  // One entry per EventId; a terminal state wins because it can only follow `active`.
+  const byId = new Map<string, Record<string, unknown>>();
+  const problems: string[] = [];
+  for (const [i, entry] of parsed.value.entries()) {
+    if (!isObject(entry)) {
+      problems.push(`entry ${i} is not an object`);
+      continue;
+    }
+    const { EventId } = entry;
+    if (typeof EventId !== "string" || EventId.trim() === "") {
+      problems.push(`entry ${i} has no EventId`);
+      continue;
+    }
+    const seen = byId.get(EventId);
+    if (!seen || isDone(entry.State)) byId.set(EventId, entry);
+  }
+
+  const notices: Notice[] = [];
+  const summary: string[] = [];
+  const warnings = [...problems];
+  for (const [eventId, event] of byId) {
+    const made = scheduledNotice(eventId, event, ctx);
+    if ("notice" in made) {
+      notices.push(made.notice);
+      if (made.notice.detail.unknownCode) warnings.push(`${eventId}: unknown code, drained anyway`);
+      if (made.notice.detail.notBeforeUnparsed && made.notice.action === "drain") {
+        warnings.push(`${eventId}: unreadable NotBefore, no deadline`);
+      }
+    }
+    summary.push(made.summary);
+  }
+  if (notices.length > 0) {
+    return {
+      ok: true,
+      notices,
+      description: summary.join("; "),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
+  }
+  if (problems.length > 0) return { ok: false, error: `${where}: ${problems.join("; ")}` };
+  return { ok: false, ignore: summary.join("; ") };
+}
+
+function scheduledNotice(
+  eventId: string,
+  event: Record<string, unknown>,
+  ctx: ParseContext,
+): { notice: Notice; summary: string } | { summary: string } {
+  const code = typeof event.Code === "string" ? event.Code : "";
+  const state = typeof event.State === "string" ? event.State.toLowerCase() : "";
+  const notBefore = parseImdsEventTime(event.NotBefore);
+  const detail = {
+    eventId,
+    code,
+    state,
+    description: typeof event.Description === "string" ? event.Description : "",
+    notBefore: textOf(event.NotBefore),
+    notAfter: textOf(event.NotAfter),
+    notBeforeDeadline: textOf(event.NotBeforeDeadline),
+    ...(code !== "" && !isKnownCode(code) ? { unknownCode: true } : {}),
+    ...(notBefore ? {} : { notBeforeUnparsed: true }),
+  };
+  const base = {
+    kind: "scheduled-maintenance",
+    instanceId: ctx.instanceId,
+    receivedAt: ctx.receivedAt,
+    source: "imds",
+  } as const;
+  if (state === "active") {
+    return {
+      notice: {
+        ...base,
+        id: safeId(eventId),
+        action: "drain",
+        ...(notBefore ? { deadline: notBefore } : {}),
+        detail,
+      },
+      summary: `${eventId}: ${code || "unknown code"} active, not before ${detail.notBefore || "?"}`,
+    };
+  }
+  if (isDone(state)) {
+    // A separate id so the engine's dedupe does not swallow it; `cancels` names the drain's id.
+    return {
+      notice: {
+        ...base,
+        id: safeId(`${eventId}-${state}`),
+        action: "uncordon",
+        detail: { ...detail, cancels: safeId(eventId) },
+      },
+      summary: `${eventId}: ${code || "unknown code"} ${state}`,
+    };
+  }
+  return { summary: `${eventId}: state ${JSON.stringify(event.State)} needs no action` };
+}
+
+/** GET /latest/meta-data/autoscaling/target-lifecycle-state → plain text (404 when unset). */
+export function parseAsgTargetLifecycleState(body: string, ctx: ParseContext): Parsed {
+  const state = body.trim();
+  // Values are words with an optional "Warmed:" prefix; anything else is not this item.
+  if (!/^[A-Za-z]+(?::[A-Za-z]+)?$/.test(state)) {
+    return {
+      ok: false,
+      error: `autoscaling/target-lifecycle-state: unexpected value ${JSON.stringify(state.slice(0, 60))}`,
+    };
+  }
+  // Terminated: the instance is leaving. Warmed:*: it returns to the warm pool
+  // (stopped, hibernated or idle) and so leaves service as a node.
+  const leaving = state === "Terminated" || state.startsWith("Warmed:");
+  if (!leaving) return { ok: false, ignore: `target lifecycle state ${state} needs no action` };
+  const notice: Notice = {
+    id: safeId(`asg-${ctx.instanceId}-${state}`),
+    kind: "asg-terminate",
+    instanceId: ctx.instanceId,
+    action: "drain",
+    receivedAt: ctx.receivedAt,
+    source: "imds",
+    detail: { targetLifecycleState: state },
+  };
+  return { ok: true, notices: [notice], description: `target lifecycle state ${state}` };
+}
+
+// --- helpers ---------------------------------------------------------------
+
+type JsonResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function readJson(body: string, where: string): JsonResult<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return { ok: false, error: `${where}: body is not JSON (${why})` };
+  }
+}
+
+function readObject(body: string, where: string): JsonResult<Record<string, unknown>> {
+  const parsed = readJson(body, where);
+  if (!parsed.ok) return parsed;
+  if (!isObject(parsed.value)) return { ok: false, error: `${where}: body is not a JSON object` };
+  return { ok: true, value: parsed.value };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isDone(state: unknown): boolean {
+  return (
+    typeof state === "string" &&
+    (SCHEDULED_DONE_STATES as readonly string[]).includes(state.toLowerCase())
+  );
+}
+
+function isKnownCode(code: string): boolean {
+  return (SCHEDULED_EVENT_CODES as readonly string[]).includes(code);
+}
+
+function textOf(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * Ids end up in taint values and labels: keep [A-Za-z0-9_.-] and at most 63
+ * characters, which every id built above fits in for real instance ids.
+ */
+function safeId(raw: string): string {
+  return raw.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 63);
+}

@@ -1,0 +1,92 @@
+/**
+ * Narrow, hand-written checks for the few fields the queue parsers read.
+ * Every check returns a value or undefined; none throws, so a parser can turn
+ * a missing field into a reason that names it.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A non-empty string, or undefined. */
+export function str(obj: JsonObject, key: string): string | undefined {
+  const value = obj[key];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** EC2 instance ids: "i-" and 8 (pre-2016) or 17 lowercase hex digits. */
+const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+export function isInstanceId(value: unknown): value is string {
+  return typeof value === "string" && INSTANCE_ID.test(value);
+}
+
+/**
+ * An instance id given bare or as an instance ARN
+ * (arn:<partition>:ec2:<region>:<account>:instance/i-…). Only the tail is
+ * checked: some samples put an AZ or nothing where region/account belong.
+ */
+export function instanceIdIn(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  if (isInstanceId(value)) return value;
+  const match = /^arn:[a-z-]+:ec2:[^/]*:instance\/(i-[0-9a-f]+)$/.exec(value);
+  return match?.[1] !== undefined && isInstanceId(match[1]) ? match[1] : undefined;
+}
+
+/** RFC 3339 as EventBridge writes it: 2025-01-15T10:00:00Z, fractions allowed. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+export function parseRfc3339(value: string): Date | undefined {
+  if (!RFC3339.test(value)) return undefined;
+  const ms = Date.parse(value);
+  // Date.parse rolls "2025-02-30" over to March; reject by round-tripping the date part.
+  if (Number.isNaN(ms)) return undefined;
+  const date = new Date(ms);
+  if (value.endsWith("Z") && date.toISOString().slice(0, 10) !== value.slice(0, 10)) {
+    return undefined;
+  }
+  return date;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/**
+ * RFC 1123 dates as AWS Health writes startTime: "Sat, 05 Jun 2016 15:10:09 GMT".
+ * The weekday is not checked: the Health sample itself names the wrong one.
+ */
+export function parseHttpDate(value: string): Date | undefined {
+  const m =
+    /^(?:[A-Z][a-z]{2}, )?(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(
+      value,
+    );
+  if (m === null) return undefined;
+  const [, day, mon, year, hh, mm, ss] = m;
+  const month = MONTHS.indexOf(mon ?? "");
+  if (month < 0) return undefined;
+  const ms = Date.UTC(Number(year), month, Number(day), Number(hh), Number(mm), Number(ss));
+  const date = new Date(ms);
+  if (date.getUTCDate() !== Number(day) || Number(hh) > 23 || Number(mm) > 59) return undefined;
+  return date;
+}
+
+/** Either timestamp form AWS uses in event bodies. */
+export function parseAwsTime(value: string): Date | undefined {
+  return parseRfc3339(value) ?? parseHttpDate(value);
+}
+
+export function addSeconds(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000);
+}
+
+/** A field value for a reason or warning: strings quoted and clipped, others by type. */
+export function show(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  }
+  if (value === null || typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  return Array.isArray(value) ? "an array" : value === undefined ? "nothing" : `a ${typeof value}`;
+}

@@ -1,0 +1,112 @@
+/**
+ * Auto Scaling lifecycle actions, in either shape they reach the queue: the
+ * `detail` of an EventBridge "EC2 Instance-… Lifecycle Action" event, or the
+ * message a lifecycle hook sends straight to SQS. Both carry the same keys.
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/prepare-for-lifecycle-notifications.html
+ */
+import type { Notice } from "../../../notice.ts";
+import { isInstanceId, type JsonObject, show, str } from "./fields.ts";
+import { type KindResult, type ParseContext, queueNotice } from "./types.ts";
+
+export const TRANSITION_TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING";
+export const TRANSITION_LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING";
+export const TEST_NOTIFICATION = "autoscaling:TEST_NOTIFICATION";
+export type LifecycleTransition = typeof TRANSITION_TERMINATING | typeof TRANSITION_LAUNCHING;
+
+/** What CompleteLifecycleAction and RecordLifecycleActionHeartbeat need. */
+export interface LifecycleAction {
+  readonly autoScalingGroupName: string;
+  readonly lifecycleHookName: string;
+  readonly lifecycleActionToken: string;
+  readonly instanceId: string;
+  readonly transition: LifecycleTransition;
+}
+
+/** The hook's test message, sent once when a hook is created; it names no real action. */
+export function isTestNotification(record: JsonObject): boolean {
+  return record.Event === TEST_NOTIFICATION || record.LifecycleTransition === TEST_NOTIFICATION;
+}
+
+/**
+ * Turns one lifecycle record into a notice. `expected` is the transition the
+ * envelope promised (EventBridge detail-type or the direct message's own field).
+ */
+export function lifecycleNotice(
+  record: JsonObject,
+  expected: LifecycleTransition,
+  extra: { eventTime: Date | undefined; detail: Record<string, unknown> },
+  ctx: ParseContext,
+): KindResult {
+  if (isTestNotification(record)) {
+    return { ok: false, ignore: "Auto Scaling test notification: sent when a hook is created" };
+  }
+  if (record.LifecycleTransition !== expected) {
+    return {
+      ok: false,
+      error: `LifecycleTransition is ${show(record.LifecycleTransition)}, expected "${expected}"`,
+    };
+  }
+  const instanceId = record.EC2InstanceId;
+  if (!isInstanceId(instanceId)) {
+    return { ok: false, error: "EC2InstanceId is missing or not an EC2 instance id" };
+  }
+  const groupName = str(record, "AutoScalingGroupName");
+  const hookName = str(record, "LifecycleHookName");
+  const token = str(record, "LifecycleActionToken");
+  if (groupName === undefined || hookName === undefined || token === undefined) {
+    return {
+      ok: false,
+      error: "AutoScalingGroupName, LifecycleHookName or LifecycleActionToken missing",
+    };
+  }
+  const terminating = expected === TRANSITION_TERMINATING;
+  const notice = queueNotice(
+    {
+      kind: terminating ? "asg-terminate" : "asg-launch",
+      // The token names the lifecycle action whichever way it arrived, so the
+      // same action seen via EventBridge and via the hook's own target dedupes.
+      eventKey: token,
+      instanceId,
+      action: terminating ? "drain" : "complete-launch",
+      // The hook's timeout is not in the message; the consumer knows it.
+      deadline: undefined,
+      eventTime: extra.eventTime,
+      detail: {
+        ...extra.detail,
+        autoScalingGroupName: groupName,
+        lifecycleHookName: hookName,
+        lifecycleActionToken: token,
+        lifecycleTransition: expected,
+        origin: str(record, "Origin"),
+        destination: str(record, "Destination"),
+        notificationMetadata: str(record, "NotificationMetadata"),
+        requestId: str(record, "RequestId"),
+      },
+    },
+    ctx,
+  );
+  return { ok: true, notices: [notice] };
+}
+
+/** The lifecycle action a notice must complete or heartbeat, if it carries one. */
+export function lifecycleActionOf(notice: Notice): LifecycleAction | undefined {
+  if (notice.kind !== "asg-terminate" && notice.kind !== "asg-launch") return undefined;
+  const d = notice.detail;
+  const transition = d.lifecycleTransition;
+  if (
+    typeof d.autoScalingGroupName !== "string" ||
+    typeof d.lifecycleHookName !== "string" ||
+    typeof d.lifecycleActionToken !== "string" ||
+    (transition !== TRANSITION_TERMINATING && transition !== TRANSITION_LAUNCHING)
+  ) {
+    return undefined;
+  }
+  return {
+    autoScalingGroupName: d.autoScalingGroupName,
+    lifecycleHookName: d.lifecycleHookName,
+    lifecycleActionToken: d.lifecycleActionToken,
+    instanceId: notice.instanceId,
+    transition,
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * What every per-kind parser shares: the parsed EventBridge envelope it is
+ * given, the context (receipt time, warnings) and the result it returns.
+ */
+import type { Notice, NoticeAction, NoticeKind } from "../../../notice.ts";
+import type { JsonObject } from "./fields.ts";
+
+/** A parser's answer; parse.ts adds the human description. */
+export type KindResult =
+  | { readonly ok: true; readonly notices: Notice[] }
+  | { readonly ok: false; readonly ignore: string }
+  | { readonly ok: false; readonly error: string };
+
+export interface ParseContext {
+  readonly receivedAt: Date;
+  /** Tolerated oddities (doc placeholders, unknown values): logged and counted by the caller. */
+  warn(message: string): void;
+}
+
+/** The EventBridge envelope fields every event carries (detail is kind-specific). */
+export interface EventEnvelope {
+  readonly id: string;
+  readonly source: string;
+  readonly detailType: string;
+  /** Event time; undefined when AWS sent a placeholder or garbage (a warning is recorded). */
+  readonly time: Date | undefined;
+  readonly rawTime: string;
+  readonly account: string | undefined;
+  readonly region: string | undefined;
+  readonly resources: readonly string[];
+  readonly detail: JsonObject;
+}
+
+/** One registry entry: an EventBridge (source, detail-type) and its parser. */
+export interface EventParser {
+  readonly source: string;
+  readonly detailTypes: readonly string[];
+  readonly kind: NoticeKind;
+  parse(event: EventEnvelope, ctx: ParseContext): KindResult;
+}
+
+export interface NoticeFields {
+  readonly kind: NoticeKind;
+  /** Identifies the AWS event across redeliveries (event id, lifecycle token). */
+  readonly eventKey: string;
+  readonly instanceId: string;
+  readonly action: NoticeAction;
+  readonly deadline: Date | undefined;
+  readonly eventTime: Date | undefined;
+  readonly detail: Record<string, unknown>;
+}
+
+/** Build a queue notice; id = event key + instance id, so redeliveries dedupe. */
+export function queueNotice(fields: NoticeFields, ctx: ParseContext): Notice {
+  const detail: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields.detail)) {
+    if (value !== undefined) detail[key] = value;
+  }
+  return {
+    id: `${fields.eventKey}_${fields.instanceId}`,
+    kind: fields.kind,
+    instanceId: fields.instanceId,
+    action: fields.action,
+    ...(fields.deadline !== undefined ? { deadline: fields.deadline } : {}),
+    ...(fields.eventTime !== undefined ? { eventTime: fields.eventTime } : {}),
+    receivedAt: ctx.receivedAt,
+    source: "queue",
+    detail,
+  };
+}
+
+/** Envelope facts worth keeping on every EventBridge-born notice. */
+export function envelopeDetail(event: EventEnvelope): Record<string, unknown> {
+  return {
+    eventId: event.id,
+    eventSource: event.source,
+    detailType: event.detailType,
+    account: event.account,
+    region: event.region,
+  };
+}
+
+/** The event time, or the receipt time with a warning when the event's is unusable. */
+export function eventTimeOrReceipt(event: EventEnvelope, ctx: ParseContext): Date {
+  if (event.time !== undefined) return event.time;
+  ctx.warn(
+    `event time ${JSON.stringify(event.rawTime)} is not a timestamp; using the receipt time`,
+  );
+  return ctx.receivedAt;
+}
