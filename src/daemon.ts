@@ -1,12 +1,90 @@
 import type { LoadedConfig } from "./config.ts";
+import { createDrainEngine } from "./drain/engine.ts";
+import { errorMessage, isNthdError } from "./errors.ts";
+import { createKubeClient, type KubeClient } from "./kube/client.ts";
+import { createNoticeHandler } from "./notice-handler.ts";
+import { createLogger, type Logger } from "./observe/log.ts";
+import { enableProcessMetrics, registry, setBuildInfo } from "./observe/metrics.ts";
+import { readiness } from "./observe/readiness.ts";
+import { listenersFromConfig, type ObserveServer, startObserveServer } from "./observe/server.ts";
+import { webhookFromConfig } from "./observe/webhook.ts";
+import { VERSION } from "./version.ts";
+
+/** What a mode needs from the daemon. */
+export interface ModeContext {
+  readonly loaded: LoadedConfig;
+  readonly kube: KubeClient;
+  readonly engine: ReturnType<typeof createDrainEngine>;
+  readonly handle: ReturnType<typeof createNoticeHandler>;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
 
 /**
- * Runs the configured mode until SIGTERM/SIGINT. Each mode's source is loaded
- * lazily so IMDS mode never pays for the AWS SDK.
+ * Runs the configured mode until SIGTERM/SIGINT. Each mode is imported
+ * lazily, so IMDS mode never loads the AWS SDK. Returns the exit code.
  */
 export async function runDaemon(loaded: LoadedConfig): Promise<number> {
-  process.stderr.write(
-    `nthd: configuration valid for ${loaded.mode} mode; the ${loaded.mode} source is not available in this build yet\n`,
-  );
-  return 1;
+  const { config, mode } = loaded;
+  const log = createLogger(config).child({ mode });
+  for (const name of loaded.deprecatedUsed)
+    log.warn({ setting: name }, "deprecated setting name used");
+  setBuildInfo(VERSION, mode);
+  readiness.expect("config", "kube", "source");
+  readiness.set("config", true);
+  if (config.kubernetesServiceHost)
+    process.env.KUBERNETES_SERVICE_HOST = config.kubernetesServiceHost;
+  if (config.kubernetesServicePort)
+    process.env.KUBERNETES_SERVICE_PORT = config.kubernetesServicePort;
+
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, "stopping");
+    stop.abort(new Error(`received ${signal}`));
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+
+  let server: ObserveServer | undefined;
+  const listeners = listenersFromConfig(config);
+  try {
+    if (listeners.length > 0) {
+      if (config.enablePrometheusServer) enableProcessMetrics();
+      server = await startObserveServer({
+        bindAddress: config.serverBindAddress,
+        listeners,
+        livenessPath: config.probesServerEndpoint,
+        registry,
+        readiness,
+        log,
+      });
+    }
+    const webhook = await webhookFromConfig(config, log);
+    const kube = createKubeClient({
+      kubeconfigPath: config.kubeconfig,
+      qps: config.kubeApiQps,
+      burst: config.kubeApiBurst,
+    });
+    const engine = createDrainEngine({ kube, config, log });
+    const handle = createNoticeHandler({ engine, webhook, log });
+    const context: ModeContext = { loaded, kube, engine, handle, log, signal: stop.signal };
+    log.info({ version: VERSION, dryRun: config.dryRun }, "nthd starting");
+    try {
+      if (mode === "imds") await (await import("./modes/imds.ts")).runImdsMode(context);
+      else await (await import("./modes/queue.ts")).runQueueMode(context);
+    } finally {
+      await engine.close();
+      await webhook?.close();
+    }
+    return 0;
+  } catch (err) {
+    if (stop.signal.aborted) return 0;
+    const code = isNthdError(err) ? err.code : "FATAL";
+    log.fatal({ code, err }, errorMessage(err));
+    return isNthdError(err, "CONFIG_INVALID") ? 2 : 1;
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    await server?.close();
+  }
 }

@@ -213,6 +213,15 @@ export const SETTINGS = {
     "drain",
     "Evict pods that use emptyDir volumes (their data is lost).",
   ),
+  evictUnmanagedPods: setting(
+    "evict-unmanaged-pods",
+    ["NTHD_EVICT_UNMANAGED_PODS"],
+    bool,
+    true,
+    "true|false",
+    "drain",
+    "Evict pods no controller manages (NTH does, like kubectl drain --force); false leaves them on the node.",
+  ),
   podTerminationGracePeriodSeconds: setting(
     "pod-termination-grace-period",
     ["POD_TERMINATION_GRACE_PERIOD", "GRACE_PERIOD"],

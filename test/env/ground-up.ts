@@ -121,7 +121,7 @@ function kwokStages(runDir: string): string {
 
 export async function startGround(): Promise<GroundState> {
   await stopStaleGround();
-  runScript("install-peers.sh", []);
+  runScript("install-peers.sh", ["moto", "aemm", "kwok", "etcd", "kube"]);
   const runDir = mkdtempSync(join(tmpdir(), "nthd-ground-"));
   const logDir = join(runDir, "logs");
   const pki = join(runDir, "pki");

@@ -10,9 +10,6 @@ bin="$NTHD_CACHE/bin"
 mkdir -p "$bin" "$NTHD_CACHE/build"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 log() { printf '[peers] %s\n' "$*" >&2; }
-# One installer at a time per machine (parallel test runs share the cache).
-exec 9>"$NTHD_CACHE/.install.lock"
-flock 9
 
 build_kube() {
   local v="$KUBE_VERSION" minor="${KUBE_VERSION#v1.}"
@@ -92,6 +89,7 @@ build_kwok() {
 
 build_aemm() { go_install ec2-metadata-mock github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock "$AEMM_VERSION"; }
 build_helm() { go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"; }
+build_promtool() { go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_VERSION"; }
 
 build_moto() {
   local venv="$NTHD_CACHE/moto-$MOTO_VERSION"
@@ -104,6 +102,12 @@ build_moto() {
 }
 
 peers=("$@")
-[[ ${#peers[@]} -eq 0 ]] && peers=(moto aemm kwok etcd helm kube)
-for p in "${peers[@]}"; do "build_$p"; done
+[[ ${#peers[@]} -eq 0 ]] && peers=(moto aemm kwok etcd helm promtool kube)
+# One installer per peer at a time (parallel runs share the cache).
+for p in "${peers[@]}"; do
+  (
+    flock 9
+    "build_$p"
+  ) 9>"$NTHD_CACHE/.install-$p.lock"
+done
 log "all requested peers ready in $bin"

@@ -32,6 +32,7 @@ const BINARY_VERSION_KEY: Record<string, string> = {
   kwok: "kwok",
   "ec2-metadata-mock": "aemm",
   helm: "helm",
+  promtool: "promtool",
 };
 
 /** Path of a peer binary built by install-peers.sh. */

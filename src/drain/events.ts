@@ -1,0 +1,115 @@
+/**
+ * Every Kubernetes Event the drain engine writes, built in one place.
+ * Reasons follow aws-node-termination-handler so existing alerts match:
+ * the notice's own reason (SpotInterruption, ScheduledEvent, ...), then the
+ * steps Cordon, CordonAndDrain, PostDrain, CancelDrain, Uncordon (each with
+ * an ...Error variant), and PodEviction on each evicted pod.
+ * Events are best effort: a failure is logged and never fails a drain.
+ */
+import type { Logger } from "pino";
+import type { Config } from "../config/settings.ts";
+import { errorMessage } from "../errors.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { buildEvent, nodeRef, podObjectRef } from "../kube/events.ts";
+import type { Notice } from "../notice.ts";
+import type { PodRef } from "./planner.ts";
+import { eventType, KIND_POLICY } from "./policy.ts";
+
+export const STEP_REASONS = {
+  cordon: "Cordon",
+  cordonError: "CordonError",
+  drain: "CordonAndDrain",
+  drainError: "CordonAndDrainError",
+  postDrain: "PostDrain",
+  postDrainError: "PostDrainError",
+  cancel: "CancelDrain",
+  cancelError: "CancelDrainError",
+  uncordon: "Uncordon",
+  uncordonError: "UncordonError",
+  podEviction: "PodEviction",
+} as const;
+export type StepReason = (typeof STEP_REASONS)[keyof typeof STEP_REASONS];
+
+export interface DrainEvents {
+  /** The notice itself, e.g. reason SpotInterruption. */
+  notice(nodeName: string, notice: Notice): void;
+  step(nodeName: string, reason: StepReason, message: string): void;
+  podEvicted(pod: PodRef, nodeName: string, message: string): void;
+  /** Waits for Events already sent (shutdown). */
+  flush(): Promise<void>;
+}
+
+const WARNING_STEPS: ReadonlySet<string> = new Set([
+  STEP_REASONS.cordonError,
+  STEP_REASONS.drainError,
+  STEP_REASONS.postDrainError,
+  STEP_REASONS.cancelError,
+  STEP_REASONS.uncordonError,
+]);
+
+export function createDrainEvents(deps: {
+  kube: KubeClient;
+  config: Pick<
+    Config,
+    "emitKubernetesEvents" | "kubernetesEventsExtraAnnotations" | "dryRun" | "podName"
+  >;
+  log: Logger;
+  clock: () => Date;
+}): DrainEvents {
+  const { kube, config, log, clock } = deps;
+  const on = config.emitKubernetesEvents && !config.dryRun;
+  const pending = new Set<Promise<void>>();
+
+  function send(
+    subject: ReturnType<typeof nodeRef>,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ) {
+    if (!on) return;
+    const { namespace, event } = buildEvent(
+      subject,
+      {
+        type,
+        reason,
+        message,
+        annotations: config.kubernetesEventsExtraAnnotations,
+        instance: config.podName,
+      },
+      clock(),
+    );
+    const p = kube
+      .createEvent(namespace, event)
+      .catch((err: unknown) =>
+        log.warn({ reason, err: errorMessage(err) }, "could not record Kubernetes Event"),
+      )
+      .finally(() => pending.delete(p));
+    pending.add(p);
+  }
+
+  return {
+    notice(nodeName, notice) {
+      const when = notice.deadline ? `; expected at ${notice.deadline.toISOString()}` : "";
+      send(
+        nodeRef(nodeName),
+        eventType(notice.kind),
+        KIND_POLICY[notice.kind].eventReason,
+        `${notice.kind} notice ${notice.id} for instance ${notice.instanceId}${when}`,
+      );
+    },
+    step(nodeName, reason, message) {
+      send(nodeRef(nodeName), WARNING_STEPS.has(reason) ? "Warning" : "Normal", reason, message);
+    },
+    podEvicted(pod, nodeName, message) {
+      send(
+        podObjectRef(pod.namespace, pod.name, pod.uid),
+        "Normal",
+        STEP_REASONS.podEviction,
+        `${message} (node ${nodeName})`,
+      );
+    },
+    async flush() {
+      await Promise.allSettled([...pending]);
+    },
+  };
+}
