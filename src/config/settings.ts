@@ -431,10 +431,10 @@ export const SETTINGS = {
     "delete-sqs-msg-if-node-not-found",
     ["DELETE_SQS_MSG_IF_NODE_NOT_FOUND"],
     bool,
-    false,
+    true,
     "true|false",
     "queue",
-    "Delete a message whose instance is not a node of this cluster (else it is left to expire).",
+    "Delete a message whose instance is not a node of this cluster and count it as ignored (EventBridge rules match every instance of the account). Set false for a queue shared by several clusters. NTH's default was false.",
   ),
   completeLifecycleActionDelaySeconds: setting(
     "complete-lifecycle-action-delay-seconds",

@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import {
   type GroundState,
-  STATE_FILE,
   startGround,
+  stateFile,
   stopGround,
   stopStaleGround,
 } from "./ground-up.ts";
@@ -13,12 +13,12 @@ if (command === "up") {
   const state = await startGround();
   process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
 } else if (command === "down") {
-  if (existsSync(STATE_FILE))
-    await stopGround(JSON.parse(readFileSync(STATE_FILE, "utf8")) as GroundState);
+  if (existsSync(stateFile()))
+    await stopGround(JSON.parse(readFileSync(stateFile(), "utf8")) as GroundState);
   await stopStaleGround();
 } else if (command === "status") {
   process.stdout.write(
-    existsSync(STATE_FILE) ? readFileSync(STATE_FILE, "utf8") : "no ground running\n",
+    existsSync(stateFile()) ? readFileSync(stateFile(), "utf8") : "no ground running\n",
   );
 } else {
   process.stderr.write("usage: node test/env/cli.ts up|down|status\n");

@@ -1,6 +1,7 @@
 // Starts the test ground once for the whole integration suite and stops it
 // afterwards, also on Ctrl-C or SIGTERM.
-import { type GroundState, STATE_FILE, startGround, stopGround } from "./ground-up.ts";
+import { join } from "node:path";
+import { type GroundState, startGround, stopGround } from "./ground-up.ts";
 
 let state: GroundState | undefined;
 
@@ -11,8 +12,12 @@ async function stopOnSignal(signal: NodeJS.Signals): Promise<void> {
 
 export async function globalSetup(): Promise<void> {
   const started = Date.now();
+  // A state file of this run's own; test processes inherit the variable.
+  process.env.NTHD_GROUND_STATE ??= join(
+    new URL("../../.nthd-ground", import.meta.url).pathname,
+    `state-${process.pid}.json`,
+  );
   state = await startGround();
-  process.env.NTHD_GROUND_STATE = STATE_FILE;
   process.stderr.write(`[ground] ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.once(signal, () => void stopOnSignal(signal));

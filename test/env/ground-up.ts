@@ -1,6 +1,14 @@
 // Starts and stops the whole test ground: etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler, kwok and moto, on 127.0.0.1.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -30,31 +38,45 @@ export interface GroundState {
   readonly etcdUrl: string;
   readonly pids: Readonly<Record<string, number>>;
   readonly kubeVersion: string;
+  /** The process that started the ground; while it lives, nobody else stops it. */
+  readonly ownerPid?: number;
 }
 
 const repoRoot = join(new URL(".", import.meta.url).pathname, "..", "..");
-/** Where the running ground is described for test processes and the demo. */
-export const STATE_FILE =
-  process.env.NTHD_GROUND_STATE ?? join(repoRoot, ".nthd-ground", "state.json");
+const stateDir = join(repoRoot, ".nthd-ground");
+
+/**
+ * Where the running ground is described for test processes and the demo.
+ * Each run sets NTHD_GROUND_STATE to a file of its own, so several runs on
+ * one machine never stop each other's ground.
+ */
+export function stateFile(): string {
+  return process.env.NTHD_GROUND_STATE ?? join(stateDir, "state.json");
+}
 
 const log = (message: string) => process.stderr.write(`[ground] ${message}\n`);
 
-/** Stops a ground left behind by an interrupted run (its pids are in the state file). */
+/** Stops grounds left behind by interrupted runs (their owner process is gone). */
 export async function stopStaleGround(): Promise<void> {
-  if (!existsSync(STATE_FILE)) return;
-  try {
-    const stale = JSON.parse(readFileSync(STATE_FILE, "utf8")) as GroundState;
-    const pids = Object.values(stale.pids).filter(isAlive);
-    if (pids.length > 0) {
-      log(`stopping ${pids.length} processes left by an earlier run`);
-      stopPids(pids);
-      await reapPids(pids);
+  if (!existsSync(stateDir)) return;
+  for (const name of readdirSync(stateDir)) {
+    const file = join(stateDir, name);
+    try {
+      const stale = JSON.parse(readFileSync(file, "utf8")) as GroundState;
+      if (stale.ownerPid !== undefined && stale.ownerPid !== process.pid && isAlive(stale.ownerPid))
+        continue;
+      const pids = Object.values(stale.pids).filter(isAlive);
+      if (pids.length > 0) {
+        log(`stopping ${pids.length} processes left by an earlier run`);
+        stopPids(pids);
+        await reapPids(pids);
+      }
+      rmSync(stale.runDir, { recursive: true, force: true });
+    } catch {
+      // unreadable state: nothing we can stop
     }
-    rmSync(stale.runDir, { recursive: true, force: true });
-  } catch {
-    // unreadable state: nothing we can stop
+    rmSync(file, { force: true });
   }
-  rmSync(STATE_FILE, { force: true });
 }
 
 function kubeconfigYaml(server: string, pki: string): string {
@@ -130,8 +152,8 @@ export async function startGround(): Promise<GroundState> {
   const peers: RunningPeer[] = [];
   const pids = () => Object.fromEntries(peers.map((p) => [p.name, p.pid]));
   const writeState = (state: GroundState) => {
-    mkdirSync(dirname(STATE_FILE), { recursive: true });
-    writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+    mkdirSync(dirname(stateFile()), { recursive: true });
+    writeFileSync(stateFile(), JSON.stringify({ ...state, ownerPid: process.pid }, null, 2));
   };
   const partial = {
     runDir,
@@ -310,5 +332,5 @@ export async function stopGround(state: Pick<GroundState, "pids" | "runDir">): P
   }
   if (process.env.NTHD_KEEP_GROUND_LOGS === undefined)
     rmSync(state.runDir, { recursive: true, force: true });
-  rmSync(STATE_FILE, { force: true });
+  rmSync(stateFile(), { force: true });
 }

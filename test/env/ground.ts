@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
 import type { GroundState } from "./ground-up.ts";
-import { STATE_FILE } from "./ground-up.ts";
+import { stateFile } from "./ground-up.ts";
 import { freePort, peerBinary, reapPids, stopPids } from "./peers.ts";
 
 export { freePort, peerBinary } from "./peers.ts";
@@ -15,10 +15,10 @@ let cached: GroundState | undefined;
 export function ground(): GroundState {
   if (cached !== undefined) return cached;
   try {
-    cached = JSON.parse(readFileSync(STATE_FILE, "utf8")) as GroundState;
+    cached = JSON.parse(readFileSync(stateFile(), "utf8")) as GroundState;
   } catch {
     throw new Error(
-      `no test ground is running (${STATE_FILE} missing): run integration tests with npm run test:integration`,
+      `no test ground is running (${stateFile()} missing): run integration tests with npm run test:integration`,
     );
   }
   return cached;

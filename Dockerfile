@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# nthd container image: the esbuild bundle on a distroless Node.js 26 runtime.
+# Multi-platform: docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/nthd:TAG .
+# The bundle is plain JavaScript (no native modules), so the build stage runs on the build
+# host's platform and only the runtime base differs per target platform.
+
+ARG NODE_BUILD_IMAGE=node:26-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs26-debian13:nonroot
+
+FROM --platform=$BUILDPLATFORM ${NODE_BUILD_IMAGE} AS build
+WORKDIR /src
+# Dependencies first, so source edits reuse this layer.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/ scripts/
+COPY src/ src/
+RUN npm run build \
+ && mkdir -p /out \
+ && cp dist/nthd.mjs /out/nthd.mjs \
+ && if [ -f dist/nthd.mjs.LEGAL.txt ]; then cp dist/nthd.mjs.LEGAL.txt /out/; fi \
+ # No source maps in the image: drop the pointer to the map that is not shipped.
+ && sed -i '/^\/\/# sourceMappingURL=/d' /out/nthd.mjs
+
+FROM ${RUNTIME_IMAGE}
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="nthd" \
+      org.opencontainers.image.description="Node termination handler for Kubernetes on AWS" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+WORKDIR /app
+COPY --from=build --chown=65532:65532 /out/ /app/
+# The distroless :nonroot variant already runs as 65532; stated so the image says it alone.
+USER 65532:65532
+ENV NODE_ENV=production
+EXPOSE 8080 9092
+# distroless nodejs images have node as the entrypoint; no shell is needed or present.
+ENTRYPOINT ["/nodejs/bin/node", "/app/nthd.mjs"]

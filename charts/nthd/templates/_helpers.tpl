@@ -1,0 +1,110 @@
+{{/* Names, labels and the mode switch shared by every template. */}}
+
+{{- define "nthd.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "nthd.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "nthd.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "nthd.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "nthd.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "nthd.labels" -}}
+{{ include "nthd.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: {{ include "nthd.mode" . }}
+helm.sh/chart: {{ include "nthd.chart" . }}
+{{- with .Values.customLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "nthd.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "nthd.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "nthd.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+"true" when a value counts as set: not null and not the empty string. false and 0 are set.
+NTH's chart used "" as "not set", so old values files keep working.
+*/}}
+{{- define "nthd.isSet" -}}
+{{- if and (not (kindIs "invalid" .)) (ne (toString .) "") -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Renders a value for an environment variable: whole numbers without an exponent
+(Helm reads YAML numbers as float64, and 1000000 would print as 1e+06), maps as JSON.
+*/}}
+{{- define "nthd.envString" -}}
+{{- if and (kindIs "float64" .) (eq (floor .) .) -}}
+{{- int64 . -}}
+{{- else if kindIs "map" . -}}
+{{- toJson . -}}
+{{- else -}}
+{{- toString . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The first set value of a list (a setting followed by its deprecated NTH names), or "". */}}
+{{- define "nthd.firstSet" -}}
+{{- $out := "" -}}
+{{- range . -}}
+{{- if and (eq $out "") (include "nthd.isSet" .) -}}
+{{- $out = include "nthd.envString" . -}}
+{{- end -}}
+{{- end -}}
+{{- $out -}}
+{{- end -}}
+
+{{/* "true" when a boolean-ish value (true, "true", "TRUE") is true. */}}
+{{- define "nthd.isTrue" -}}
+{{- if eq (lower (toString .)) "true" -}}true{{- end -}}
+{{- end -}}
+
+{{/* The resolved mode: imds or queue. Fails on a contradiction between mode and NTH's switch. */}}
+{{- define "nthd.mode" -}}
+{{- $sqs := include "nthd.isTrue" .Values.enableSqsTerminationDraining -}}
+{{- $mode := default "" .Values.mode -}}
+{{- if eq $mode "queue" -}}
+queue
+{{- else if eq $mode "imds" -}}
+{{- if $sqs -}}
+{{- fail "mode is imds but enableSqsTerminationDraining is true: set one of them, not both" -}}
+{{- end -}}
+imds
+{{- else if $sqs -}}
+queue
+{{- else -}}
+imds
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,90 @@
+/**
+ * What the drain engine's steps share: the clients, settings and helpers
+ * every step needs, and the state of one node's work.
+ */
+import type { Logger } from "pino";
+import type { Config } from "../config/settings.ts";
+import type { KubeClient } from "../kube/client.ts";
+import type { Notice, NoticeKind } from "../notice.ts";
+import type { Deadline } from "./deadline.ts";
+import type { DrainEvents } from "./events.ts";
+import type { PlanSettings } from "./planner.ts";
+import type { EngineAction } from "./policy.ts";
+import type { NodeRecord } from "./record.ts";
+import { type DrainReport, type DrainResult, type PodOutcome, summarize } from "./report.ts";
+
+export interface EngineContext {
+  readonly kube: KubeClient;
+  readonly config: Config;
+  readonly clock: () => Date;
+  readonly log: Logger;
+  readonly events: DrainEvents;
+  readonly planSettings: PlanSettings;
+}
+
+export function planSettingsOf(config: Config): PlanSettings {
+  return {
+    ignoreDaemonSets: config.ignoreDaemonSets,
+    deleteLocalData: config.deleteLocalData,
+    evictUnmanagedPods: config.evictUnmanagedPods,
+    podName: config.podName,
+    podNamespace: config.podNamespace,
+    podTerminationGracePeriodSeconds: config.podTerminationGracePeriodSeconds,
+    deadlineSafetyMarginSeconds: config.deadlineSafetyMarginSeconds,
+  };
+}
+
+/** One node's work: a cordon or a drain, with every notice that joined it. */
+export interface Work {
+  readonly nodeName: string;
+  readonly notice: Notice;
+  readonly action: "drain" | "cordon";
+  readonly ids: Set<string>;
+  /** Kinds of every notice in the work (a cancel must match them all). */
+  readonly kinds: Set<NoticeKind>;
+  readonly joined: string[];
+  readonly cancel: AbortController;
+  readonly startedAt: Date;
+  readonly resumed: boolean;
+  deadlineAt: Date;
+  deadline: Deadline | undefined;
+  record: NodeRecord | undefined;
+  recorded: Promise<void>;
+  done: Promise<DrainReport>;
+}
+
+export type ReportBase = Pick<Work, "nodeName" | "notice" | "joined" | "startedAt" | "resumed">;
+
+export function makeReport(
+  ctx: Pick<EngineContext, "clock">,
+  w: ReportBase,
+  action: EngineAction,
+  result: DrainResult,
+  extra: { pods?: PodOutcome[]; message?: string; deadline?: Date } = {},
+): DrainReport {
+  const pods = extra.pods ?? [];
+  return {
+    nodeName: w.nodeName,
+    noticeId: w.notice.id,
+    joined: [...w.joined],
+    kind: w.notice.kind,
+    action,
+    result,
+    startedAt: w.startedAt,
+    finishedAt: ctx.clock(),
+    ...(extra.deadline ? { deadline: extra.deadline } : {}),
+    pods,
+    message: extra.message ?? summarize(result, pods, extra.deadline),
+    resumed: w.resumed,
+  };
+}
+
+/** A child logger naming the notice and the node, so leaf log lines stay short. */
+export function logFor(ctx: Pick<EngineContext, "log">, notice: Notice, nodeName: string): Logger {
+  return ctx.log.child({
+    noticeId: notice.id,
+    kind: notice.kind,
+    instanceId: notice.instanceId,
+    node: nodeName,
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Undoing what nthd did to a node, after a cancel or completion notice:
+ * only when the node's record says nthd did it, and only for notices of the
+ * same family. An operator's cordon is never undone.
+ */
+import { errorMessage } from "../errors.ts";
+import type { Notice } from "../notice.ts";
+import { countAction } from "../observe/metrics.ts";
+import { type EngineContext, logFor, makeReport } from "./context.ts";
+import { STEP_REASONS } from "./events.ts";
+import { updateNode } from "./node-update.ts";
+import { sameFamily } from "./policy.ts";
+import { readRecord, releasePatch } from "./record.ts";
+import type { DrainReport } from "./report.ts";
+
+export async function release(
+  ctx: EngineContext,
+  notice: Notice,
+  nodeName: string,
+  startedAt: Date,
+): Promise<DrainReport> {
+  const log = logFor(ctx, notice, nodeName);
+  const base = { nodeName, notice, joined: [], startedAt, resumed: false };
+  let verdict = "";
+  try {
+    const result = await updateNode(ctx.kube, nodeName, (node) => {
+      const current = readRecord(node);
+      if (!current.ok) {
+        verdict = `nthd's record on the node is damaged (${current.error}); left as it is`;
+        return null;
+      }
+      const record = current.record;
+      if (!record) {
+        verdict = "nthd did not cordon this node; left as it is";
+        return null;
+      }
+      const others = record.notices.filter((n) => !sameFamily(n.kind, notice.kind));
+      if (others.length > 0) {
+        verdict = `nthd also holds the node for ${others.map((n) => `${n.kind} ${n.id}`).join(", ")}; left cordoned`;
+        return null;
+      }
+      if (ctx.config.dryRun) {
+        verdict = "dry run: would uncordon";
+        return null;
+      }
+      return releasePatch(node, record);
+    });
+    if (!result.found)
+      return makeReport(ctx, base, "uncordon", "ignored", {
+        message: `node ${nodeName} not found`,
+      });
+    if (!result.patched) {
+      log.info(verdict);
+      if (ctx.config.dryRun) countAction(notice.kind, "uncordon", "dry-run");
+      return makeReport(
+        ctx,
+        base,
+        "uncordon",
+        ctx.config.dryRun && verdict.startsWith("dry") ? "dry-run" : "ignored",
+        {
+          message: verdict,
+        },
+      );
+    }
+    countAction(notice.kind, "uncordon", "success");
+    ctx.events.step(
+      nodeName,
+      STEP_REASONS.uncordon,
+      `nthd's cordon and marks removed (${notice.kind} notice ${notice.id})`,
+    );
+    log.info("node uncordoned");
+    return makeReport(ctx, base, "uncordon", "uncordoned", { message: "uncordoned" });
+  } catch (err) {
+    countAction(notice.kind, "uncordon", "error");
+    ctx.events.step(nodeName, STEP_REASONS.uncordonError, errorMessage(err));
+    log.error({ err: errorMessage(err) }, "uncordon failed");
+    return makeReport(ctx, base, "uncordon", "failed", { message: errorMessage(err) });
+  }
+}

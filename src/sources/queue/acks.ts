@@ -1,0 +1,82 @@
+/**
+ * The two ends of a message's life in nthd: deleted (nothing more can come of
+ * it) or left (SQS redelivers it after its visibility timeout; after the
+ * queue's maxReceiveCount its redrive policy moves it to the dead-letter
+ * queue). Deletes are batched (DeleteMessageBatch, 10 per call).
+ */
+import { DeleteMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { errorMessage } from "../../errors.ts";
+import type { QueueDeleteReason, QueueLeaveReason } from "../../observe/labels.ts";
+import type { Logger } from "../../observe/log.ts";
+import { countQueueDeleted, countQueueLeft } from "../../observe/metrics.ts";
+import { Batcher } from "./batch.ts";
+import type { VisibilityKeeper } from "./visibility.ts";
+
+export interface QueueMessageRef {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+}
+
+type DeleteResult = { ok: true } | { ok: false; error: string };
+
+export class MessageAcks {
+  readonly #keeper: VisibilityKeeper;
+  readonly #log: Logger;
+  readonly #deletes: Batcher<string, DeleteResult>;
+
+  constructor(opts: {
+    sqs: Pick<SQSClient, "send">;
+    queueUrl: string;
+    keeper: VisibilityKeeper;
+    log: Logger;
+  }) {
+    this.#keeper = opts.keeper;
+    this.#log = opts.log;
+    this.#deletes = new Batcher({
+      maxSize: 10,
+      windowMs: 10,
+      run: async (handles) => {
+        const out = await opts.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: opts.queueUrl,
+            Entries: handles.map((h, i) => ({ Id: String(i), ReceiptHandle: h })),
+          }),
+        );
+        const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
+        return new Map(
+          handles.map((h, i): [string, DeleteResult] => {
+            const f = failed.get(String(i));
+            return [h, f ? { ok: false, error: `${f.Code}: ${f.Message ?? ""}` } : { ok: true }];
+          }),
+        );
+      },
+    });
+  }
+
+  /** Deletes the message; a failed delete is logged (the message returns and is handled again, idempotently). */
+  async delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<boolean> {
+    this.#keeper.untrack(msg.receiptHandle);
+    let result: DeleteResult | undefined;
+    try {
+      result = await this.#deletes.get(msg.receiptHandle);
+    } catch (err) {
+      result = { ok: false, error: errorMessage(err) };
+    }
+    if (result?.ok) {
+      countQueueDeleted(reason);
+      this.#log.debug({ messageId: msg.messageId, reason }, "message deleted");
+      return true;
+    }
+    this.#log.warn(
+      { messageId: msg.messageId, reason, err: result?.error ?? "no answer" },
+      "deleting message failed; it will be delivered again",
+    );
+    return false;
+  }
+
+  /** Stops extending the message's visibility and lets SQS deliver it again later. */
+  leave(msg: QueueMessageRef, reason: QueueLeaveReason): void {
+    this.#keeper.untrack(msg.receiptHandle);
+    countQueueLeft(reason);
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The SQS consumer: long-polls the queue and hands each message to
+ * handleMessage, with at most `workers` messages in their quick phase at once
+ * per replica. Several replicas may consume the same queue: SQS gives each
+ * message to one of them at a time, and the drain engine's record on the node
+ * makes a duplicate delivery join the drain already running.
+ *
+ * Shutdown (the signal aborts): receiving stops at once (the long poll is
+ * cancelled), messages in their quick phase finish it, follow-ups stop
+ * waiting, and every message not yet deleted is made visible again so another
+ * replica takes it over without waiting out its visibility timeout.
+ */
+
+import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { pino } from "pino";
+import type { Config } from "../../config.ts";
+import { errorMessage } from "../../errors.ts";
+import type { Logger } from "../../observe/log.ts";
+import {
+  countMonitorError,
+  countQueueLeft,
+  countQueueReceived,
+  markSourcePolled,
+} from "../../observe/metrics.ts";
+import { MessageAcks } from "./acks.ts";
+import { createInstanceDirectory, type InstanceDirectory } from "./instances.ts";
+import { createLifecycleActions } from "./lifecycle-actions.ts";
+import {
+  handleMessage,
+  type QueueConfig,
+  type QueueDrainEngine,
+  type ReceivedMessage,
+} from "./message.ts";
+import type { NodeLookup } from "./resolve.ts";
+import { sleep } from "./sleep.ts";
+import { VisibilityKeeper, visibilityPolicy } from "./visibility.ts";
+
+export interface QueueSourceOptions {
+  readonly config: QueueConfig &
+    Pick<Config, "queueUrl" | "workers" | "sqsMsgVisibilityTimeoutSeconds">;
+  readonly sqs: Pick<SQSClient, "send">;
+  readonly ec2: Pick<EC2Client, "send">;
+  readonly autoscaling: Pick<AutoScalingClient, "send">;
+  readonly engine: QueueDrainEngine;
+  /** The Node informer's view of the cluster. */
+  readonly resolver: NodeLookup;
+  readonly log?: Logger;
+  /** Abort to shut down; the returned promise resolves once shutdown is complete. */
+  readonly signal: AbortSignal;
+  /** Long-poll wait per ReceiveMessage (SQS maximum and default here: 20). */
+  readonly waitTimeSeconds?: number;
+  /** Share an EC2 lookup cache (tests); default: a new one. */
+  readonly instances?: InstanceDirectory;
+}
+
+/** Largest batch one ReceiveMessage returns. */
+const MAX_RECEIVE = 10;
+
+/** Back-off after a failed ReceiveMessage: 1 s doubling to 30 s. */
+export function receiveBackoffMs(consecutiveFailures: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, consecutiveFailures - 1));
+}
+
+/** How many pollers keep `workers` slots fed (one per 10 slots, at least one). */
+export function pollerCount(workers: number): number {
+  return Math.max(1, Math.ceil(workers / MAX_RECEIVE));
+}
+
+/** Counts free worker slots; `take` waits until at least one is free. */
+class Slots {
+  #free: number;
+  #waiters: (() => void)[] = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async take(max: number, signal: AbortSignal): Promise<number> {
+    while (this.#free === 0) {
+      if (signal.aborted) return 0;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+    if (signal.aborted) return 0;
+    const n = Math.min(max, this.#free);
+    this.#free -= n;
+    return n;
+  }
+  give(n: number): void {
+    this.#free += n;
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+}
+
+export async function startQueueSource(opts: QueueSourceOptions): Promise<void> {
+  const { config, sqs, signal } = opts;
+  const log = opts.log ?? pino({ level: "silent" });
+  const policy = visibilityPolicy(config);
+  const keeper = new VisibilityKeeper({ sqs, queueUrl: config.queueUrl, policy, log });
+  const acks = new MessageAcks({ sqs, queueUrl: config.queueUrl, keeper, log });
+  const deps = {
+    config,
+    engine: opts.engine,
+    nodes: opts.resolver,
+    instances: opts.instances ?? createInstanceDirectory({ ec2: opts.ec2 }),
+    lifecycle: createLifecycleActions({ autoscaling: opts.autoscaling, log }),
+    acks,
+    log,
+    signal,
+  };
+  const slots = new Slots(config.workers);
+  const active = new Set<Promise<void>>();
+  const followUps = new Set<Promise<void>>();
+
+  const dispatch = (msg: ReceivedMessage) => {
+    const work = handleMessage(msg, deps)
+      .then(({ followUp }) => {
+        if (followUp === undefined) return;
+        const tracked = followUp.catch((err: unknown) => {
+          log.error(
+            { messageId: msg.messageId, err: errorMessage(err) },
+            "message follow-up failed",
+          );
+        });
+        followUps.add(tracked);
+        void tracked.finally(() => followUps.delete(tracked));
+      })
+      .catch((err: unknown) => {
+        // A bug in handling costs this message one delivery, never the consumer.
+        log.error({ messageId: msg.messageId, err: errorMessage(err) }, "handling message failed");
+        acks.leave(msg, "kube-api-error");
+      })
+      .finally(() => {
+        active.delete(work);
+        slots.give(1);
+      });
+    active.add(work);
+  };
+
+  const poll = async () => {
+    let failures = 0;
+    while (!signal.aborted) {
+      const want = await slots.take(MAX_RECEIVE, signal);
+      if (want === 0) break;
+      let messages: ReceivedMessage[];
+      try {
+        messages = await receive(
+          sqs,
+          config.queueUrl,
+          want,
+          policy.initialSeconds,
+          opts.waitTimeSeconds ?? 20,
+          signal,
+        );
+        failures = 0;
+        markSourcePolled("queue");
+      } catch (err) {
+        slots.give(want);
+        if (signal.aborted) break;
+        failures++;
+        countMonitorError("SQS_MONITOR");
+        const backoff = receiveBackoffMs(failures);
+        log.warn(
+          { err: errorMessage(err), failures, retryInMs: backoff },
+          "receiving from the queue failed",
+        );
+        await sleep(backoff, signal);
+        continue;
+      }
+      slots.give(want - messages.length);
+      countQueueReceived(messages.length);
+      for (const msg of messages) {
+        keeper.track(msg.receiptHandle, msg.messageId, msg.receivedAt.getTime());
+        dispatch(msg);
+      }
+    }
+  };
+
+  log.info({ queueUrl: config.queueUrl, workers: config.workers }, "queue consumer started");
+  await Promise.all(Array.from({ length: pollerCount(config.workers) }, poll));
+
+  // Shutdown: let quick phases reach their end, then hand back what is left.
+  await Promise.allSettled([...active]);
+  await Promise.allSettled([...followUps]);
+  const left = keeper.size;
+  await keeper.release();
+  keeper.stop();
+  if (left > 0) countQueueLeft("shutdown", left);
+  log.info({ released: left }, "queue consumer stopped");
+}
+
+async function receive(
+  sqs: Pick<SQSClient, "send">,
+  queueUrl: string,
+  max: number,
+  visibilitySeconds: number,
+  waitSeconds: number,
+  signal: AbortSignal,
+): Promise<ReceivedMessage[]> {
+  const out = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: max,
+      WaitTimeSeconds: waitSeconds,
+      VisibilityTimeout: visibilitySeconds,
+      MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+    }),
+    { abortSignal: signal },
+  );
+  const receivedAt = new Date();
+  const messages: ReceivedMessage[] = [];
+  for (const m of out.Messages ?? []) {
+    if (m.ReceiptHandle === undefined) continue;
+    messages.push({
+      messageId: m.MessageId ?? "",
+      receiptHandle: m.ReceiptHandle,
+      body: m.Body ?? "",
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+      receivedAt,
+    });
+  }
+  return messages;
+}

@@ -1,0 +1,92 @@
+/**
+ * What EC2 says about an instance (private DNS name, tags), fetched with
+ * batched DescribeInstances calls and cached briefly. One lookup serves both
+ * the private-DNS fallback of node resolution and the managed-tag check.
+ *
+ * Instances are looked up with the `instance-id` filter rather than
+ * `InstanceIds`: with the latter one unknown id (an instance of another
+ * account or long gone) fails the whole batch with InvalidInstanceID.NotFound.
+ */
+import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { Batcher } from "./batch.ts";
+
+export interface InstanceFacts {
+  readonly instanceId: string;
+  readonly privateDnsName: string | undefined;
+  readonly state: string | undefined;
+  readonly tags: ReadonlyMap<string, string>;
+}
+
+export interface InstanceDirectory {
+  /** Facts about the instance, or undefined when EC2 does not know it. Rejects on API errors. */
+  lookup(instanceId: string): Promise<InstanceFacts | undefined>;
+}
+
+export interface InstanceDirectoryOptions {
+  readonly ec2: Pick<EC2Client, "send">;
+  /** How long an answer is reused. Tags rarely change; DNS names never do. */
+  readonly ttlMs?: number;
+  /** How long "EC2 does not know this instance" is reused (it may just be very new). */
+  readonly unknownTtlMs?: number;
+  readonly windowMs?: number;
+  readonly now?: () => number;
+}
+
+// DescribeInstances accepts up to 200 values per filter.
+const MAX_IDS_PER_CALL = 200;
+
+export function createInstanceDirectory(opts: InstanceDirectoryOptions): InstanceDirectory {
+  const ttlMs = opts.ttlMs ?? 60_000;
+  const unknownTtlMs = opts.unknownTtlMs ?? 10_000;
+  const now = opts.now ?? Date.now;
+  const cache = new Map<string, { facts: InstanceFacts | undefined; until: number }>();
+
+  const batcher = new Batcher<string, InstanceFacts>({
+    maxSize: MAX_IDS_PER_CALL,
+    windowMs: opts.windowMs ?? 20,
+    run: (ids) => describe(opts.ec2, ids),
+  });
+
+  return {
+    async lookup(instanceId) {
+      const hit = cache.get(instanceId);
+      if (hit !== undefined && hit.until > now()) return hit.facts;
+      const facts = await batcher.get(instanceId);
+      // Keep the cache from growing without bound on a busy shared queue.
+      if (cache.size > 50_000) cache.clear();
+      cache.set(instanceId, { facts, until: now() + (facts ? ttlMs : unknownTtlMs) });
+      return facts;
+    },
+  };
+}
+
+async function describe(
+  ec2: Pick<EC2Client, "send">,
+  ids: string[],
+): Promise<Map<string, InstanceFacts>> {
+  const out = new Map<string, InstanceFacts>();
+  let nextToken: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [{ Name: "instance-id", Values: ids }],
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    for (const reservation of page.Reservations ?? []) {
+      for (const inst of reservation.Instances ?? []) {
+        if (inst.InstanceId === undefined) continue;
+        const tags = new Map<string, string>();
+        for (const tag of inst.Tags ?? []) if (tag.Key) tags.set(tag.Key, tag.Value ?? "");
+        out.set(inst.InstanceId, {
+          instanceId: inst.InstanceId,
+          privateDnsName: inst.PrivateDnsName || undefined,
+          state: inst.State?.Name,
+          tags,
+        });
+      }
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * Auto Scaling lifecycle actions: completing them (CONTINUE) and keeping them
+ * alive with heartbeats while a drain outlives the hook's heartbeat timeout.
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/completing-lifecycle-hooks.html
+ */
+import {
+  type AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  DescribeLifecycleHooksCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from "@aws-sdk/client-auto-scaling";
+import type { Config } from "../../config.ts";
+import { errorMessage, NthdError } from "../../errors.ts";
+import type { Logger } from "../../observe/log.ts";
+import type { LifecycleAction } from "./parse.ts";
+import { sleep } from "./sleep.ts";
+
+/** AWS ends a lifecycle action after 100 heartbeat timeouts or 48 hours, whichever is less. */
+const MAX_GLOBAL_TIMEOUT_SECONDS = 172_800;
+
+export interface HeartbeatPlan {
+  readonly intervalSeconds: number;
+  readonly untilSeconds: number;
+}
+
+/**
+ * When to heartbeat. Configured interval (NTH's HEARTBEAT_INTERVAL/UNTIL) wins;
+ * otherwise every half of the hook's own heartbeat timeout, which keeps the
+ * action alive with a margin, until AWS's global timeout. No timeout known
+ * and none configured: no heartbeats.
+ */
+export function heartbeatPlan(
+  config: Pick<Config, "heartbeatIntervalSeconds" | "heartbeatUntilSeconds">,
+  hookTimeoutSeconds: number | undefined,
+): HeartbeatPlan | undefined {
+  if (config.heartbeatIntervalSeconds > 0) {
+    const until =
+      config.heartbeatUntilSeconds > 0 ? config.heartbeatUntilSeconds : MAX_GLOBAL_TIMEOUT_SECONDS;
+    return { intervalSeconds: config.heartbeatIntervalSeconds, untilSeconds: until };
+  }
+  if (hookTimeoutSeconds === undefined || hookTimeoutSeconds <= 0) return undefined;
+  return {
+    intervalSeconds: Math.max(1, Math.floor(hookTimeoutSeconds / 2)),
+    untilSeconds: Math.min(100 * hookTimeoutSeconds, MAX_GLOBAL_TIMEOUT_SECONDS),
+  };
+}
+
+/** "completed", or "gone" when AWS has no such action in progress (completed by someone else, timed out). */
+export type CompleteResult = "completed" | "gone";
+
+export interface LifecycleActions {
+  /** The hook's heartbeat timeout in seconds; undefined if it cannot be learned. Cached per hook. */
+  hookTimeoutSeconds(group: string, hook: string): Promise<number | undefined>;
+  complete(action: LifecycleAction): Promise<CompleteResult>;
+  /** Sends heartbeats by the plan until `signal` aborts or the plan's time is up. */
+  keepAlive(action: LifecycleAction, plan: HeartbeatPlan, signal: AbortSignal): Promise<void>;
+}
+
+/** A ValidationError means AWS will never accept this call: there is no such action in progress. */
+function isValidationError(err: unknown): boolean {
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    (err as { name?: unknown }).name === "ValidationError"
+  );
+}
+
+export function createLifecycleActions(opts: {
+  autoscaling: Pick<AutoScalingClient, "send">;
+  log: Logger;
+}): LifecycleActions {
+  const { autoscaling, log } = opts;
+  const timeouts = new Map<string, Promise<number | undefined>>();
+
+  async function describeTimeout(group: string, hook: string): Promise<number | undefined> {
+    try {
+      const out = await autoscaling.send(
+        new DescribeLifecycleHooksCommand({
+          AutoScalingGroupName: group,
+          LifecycleHookNames: [hook],
+        }),
+      );
+      return out.LifecycleHooks?.find((h) => h.LifecycleHookName === hook)?.HeartbeatTimeout;
+    } catch (err) {
+      log.warn(
+        { group, hook, err: errorMessage(err) },
+        "could not read the lifecycle hook's timeout",
+      );
+      timeouts.delete(`${group}\n${hook}`); // try again next time
+      return undefined;
+    }
+  }
+
+  return {
+    hookTimeoutSeconds(group, hook) {
+      const key = `${group}\n${hook}`;
+      let pending = timeouts.get(key);
+      if (pending === undefined) {
+        pending = describeTimeout(group, hook);
+        timeouts.set(key, pending);
+      }
+      return pending;
+    },
+
+    async complete(action) {
+      try {
+        await autoscaling.send(
+          new CompleteLifecycleActionCommand({
+            AutoScalingGroupName: action.autoScalingGroupName,
+            LifecycleHookName: action.lifecycleHookName,
+            LifecycleActionToken: action.lifecycleActionToken,
+            InstanceId: action.instanceId,
+            LifecycleActionResult: "CONTINUE",
+          }),
+        );
+        return "completed";
+      } catch (err) {
+        if (isValidationError(err)) {
+          log.info(
+            {
+              group: action.autoScalingGroupName,
+              hook: action.lifecycleHookName,
+              reason: errorMessage(err),
+            },
+            "lifecycle action is no longer in progress",
+          );
+          return "gone";
+        }
+        throw new NthdError("AWS_API", `completing lifecycle action: ${errorMessage(err)}`, {
+          cause: err,
+          context: { group: action.autoScalingGroupName, instanceId: action.instanceId },
+        });
+      }
+    },
+
+    async keepAlive(action, plan, signal) {
+      const stopAt = Date.now() + plan.untilSeconds * 1000;
+      while (!signal.aborted) {
+        const wait = Math.min(plan.intervalSeconds * 1000, stopAt - Date.now());
+        if (wait <= 0) break;
+        if (!(await sleep(wait, signal))) break;
+        try {
+          await autoscaling.send(
+            new RecordLifecycleActionHeartbeatCommand({
+              AutoScalingGroupName: action.autoScalingGroupName,
+              LifecycleHookName: action.lifecycleHookName,
+              LifecycleActionToken: action.lifecycleActionToken,
+              InstanceId: action.instanceId,
+            }),
+          );
+          log.debug({ group: action.autoScalingGroupName }, "lifecycle heartbeat sent");
+        } catch (err) {
+          if (isValidationError(err)) {
+            log.info({ reason: errorMessage(err) }, "lifecycle action ended; heartbeats stop");
+            return;
+          }
+          log.warn(
+            { err: errorMessage(err) },
+            "lifecycle heartbeat failed; retrying next interval",
+          );
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ApiException } from "@kubernetes/client-node";
+import { classifyKubeError, kubeError } from "../../src/kube/api-error.ts";
+import { instanceIdFromProviderId } from "../../src/kube/node-index.ts";
+import { createRateLimiter } from "../../src/kube/rate-limit.ts";
+
+describe("provider ids", () => {
+  test("EC2 provider ids give the instance id; others give nothing", () => {
+    assert.equal(
+      instanceIdFromProviderId("aws:///us-east-1a/i-0123456789abcdef0"),
+      "i-0123456789abcdef0",
+    );
+    assert.equal(instanceIdFromProviderId("aws://us-east-1a/i-0abc"), "i-0abc");
+    assert.equal(instanceIdFromProviderId("aws:///us-east-1a/fargate-ip-10-0-0-1"), undefined);
+    assert.equal(instanceIdFromProviderId("kind://docker/kind/kind-control-plane"), undefined);
+    assert.equal(instanceIdFromProviderId(undefined), undefined);
+  });
+});
+
+describe("API error classification", () => {
+  test("a PDB refusal is retryable and keeps the budget's explanation", () => {
+    const body = JSON.stringify({
+      kind: "Status",
+      message: "Cannot evict pod as it would violate the pod's disruption budget.",
+      reason: "TooManyRequests",
+      details: {
+        causes: [
+          {
+            reason: "DisruptionBudget",
+            message: "The disruption budget web needs 2 healthy pods and has 2 currently",
+          },
+        ],
+      },
+      code: 429,
+    });
+    const info = classifyKubeError(new ApiException(429, "x", body, {}));
+    assert.equal(info.kind, "too-many-requests");
+    assert.equal(info.retryable, true);
+    assert.match(info.message, /needs 2 healthy pods/);
+  });
+
+  test("wrapped errors keep their classification; forbidden is not retryable", () => {
+    const wrapped = kubeError(
+      "evicting pod a/b",
+      new ApiException(403, "x", { message: "forbidden: no" }, {}),
+    );
+    assert.equal(wrapped.code, "KUBE_API");
+    assert.match(wrapped.message, /^evicting pod a\/b: HTTP 403: forbidden: no/);
+    const info = classifyKubeError(wrapped);
+    assert.equal(info.kind, "forbidden");
+    assert.equal(info.retryable, false);
+    assert.equal(classifyKubeError(new TypeError("fetch failed")).kind, "network");
+    assert.equal(classifyKubeError(new ApiException(404, "x", "", {})).kind, "not-found");
+  });
+});
+
+describe("rate limiter", () => {
+  test("burst passes at once; then urgent waiters go before normal ones", async () => {
+    const limiter = createRateLimiter({ qps: 200, burst: 2 });
+    await limiter.acquire();
+    await limiter.acquire();
+    const order: string[] = [];
+    const waits = [
+      limiter.acquire("normal").then(() => order.push("normal-1")),
+      limiter.acquire("normal").then(() => order.push("normal-2")),
+      limiter.acquire("urgent").then(() => order.push("urgent")),
+    ];
+    assert.equal(limiter.waiting, 3);
+    await Promise.all(waits);
+    assert.deepEqual(order, ["urgent", "normal-1", "normal-2"]);
+  });
+
+  test("an aborted waiter leaves the queue and rejects", async () => {
+    const limiter = createRateLimiter({ qps: 1, burst: 1 });
+    await limiter.acquire();
+    const ctl = new AbortController();
+    const waiting = limiter.acquire("normal", ctl.signal);
+    ctl.abort(new Error("stop"));
+    await assert.rejects(waiting, /stop/);
+    assert.equal(limiter.waiting, 0);
+  });
+});

@@ -1,0 +1,281 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { V1Node } from "@kubernetes/client-node";
+import { actionFor, eventType, KIND_POLICY, sameFamily } from "../../src/drain/policy.ts";
+import {
+  joinPatch,
+  LB_EXCLUDE_LABEL,
+  markPatch,
+  OUT_OF_SERVICE_TAINT,
+  outOfServicePatch,
+  RECORD_ANNOTATION,
+  readRecord,
+  recordToNotice,
+  releasePatch,
+  STATE_LABEL,
+  taintValue,
+} from "../../src/drain/record.ts";
+import { summarize } from "../../src/drain/report.ts";
+import { NOTICE_KINDS, type Notice } from "../../src/notice.ts";
+
+const NOW = new Date("2026-03-01T12:00:00Z");
+const DEADLINE = new Date("2026-03-01T12:02:00Z");
+
+function notice(over: Partial<Notice> = {}): Notice {
+  return {
+    id: "spot-itn-1234",
+    kind: "spot-interruption",
+    instanceId: "i-0123456789abcdef0",
+    action: "drain",
+    deadline: DEADLINE,
+    receivedAt: NOW,
+    source: "queue",
+    detail: { lifecycleHookName: "hook", lifecycleActionToken: "tok" },
+    ...over,
+  };
+}
+
+function node(
+  over: {
+    unschedulable?: boolean;
+    taints?: V1Node["spec"] extends infer S ? (S extends { taints?: infer T } ? T : never) : never;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  } = {},
+): V1Node {
+  return {
+    metadata: {
+      name: "n1",
+      resourceVersion: "42",
+      labels: over.labels ?? {},
+      annotations: over.annotations ?? {},
+    },
+    spec: {
+      ...(over.unschedulable ? { unschedulable: true } : {}),
+      ...(over.taints ? { taints: over.taints } : {}),
+    },
+  };
+}
+
+/** Applies a JSON merge patch (RFC 7386) so tests check the resulting node, not the patch's shape. */
+function mergePatch<T>(target: T, patch: unknown): T {
+  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch as T;
+  const out: Record<string, unknown> =
+    typeof target === "object" && target !== null && !Array.isArray(target)
+      ? { ...(target as object) }
+      : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out as T;
+}
+
+const SETTINGS = {
+  taintNode: true,
+  taintEffect: "NoSchedule" as const,
+  excludeFromLoadBalancers: true,
+};
+
+describe("policy table", () => {
+  test("every kind has a reason; NTH taint keys and reasons where NTH had them", () => {
+    for (const kind of NOTICE_KINDS)
+      assert.match(KIND_POLICY[kind].eventReason, /^[A-Z][A-Za-z]+$/);
+    assert.equal(
+      KIND_POLICY["spot-interruption"].taintKey,
+      "aws-node-termination-handler/spot-itn",
+    );
+    assert.equal(
+      KIND_POLICY["asg-terminate"].taintKey,
+      "aws-node-termination-handler/asg-lifecycle-termination",
+    );
+    assert.equal(KIND_POLICY["health-scheduled-change"].eventReason, "ScheduledEvent");
+    assert.equal(KIND_POLICY["instance-state-change"].eventReason, "StateChange");
+    assert.equal(KIND_POLICY["asg-launch"].taintKey, null);
+    assert.equal(eventType("rebalance-recommendation"), "Normal");
+    assert.equal(eventType("spot-interruption"), "Warning");
+  });
+
+  test("actionFor applies cordon-only and rebalance draining", () => {
+    const cfg = { cordonOnly: false, enableRebalanceDraining: false };
+    assert.equal(actionFor({ kind: "spot-interruption", action: "drain" }, cfg), "drain");
+    assert.equal(
+      actionFor({ kind: "spot-interruption", action: "drain" }, { ...cfg, cordonOnly: true }),
+      "cordon",
+    );
+    assert.equal(actionFor({ kind: "rebalance-recommendation", action: "drain" }, cfg), "cordon");
+    assert.equal(
+      actionFor(
+        { kind: "rebalance-recommendation", action: "drain" },
+        { ...cfg, enableRebalanceDraining: true },
+      ),
+      "drain",
+    );
+    assert.equal(
+      actionFor(
+        { kind: "scheduled-maintenance", action: "uncordon" },
+        { ...cfg, cordonOnly: true },
+      ),
+      "uncordon",
+    );
+    assert.equal(actionFor({ kind: "asg-launch", action: "complete-launch" }, cfg), "none");
+  });
+
+  test("cancel families follow the taint key", () => {
+    assert.equal(sameFamily("scheduled-maintenance", "health-scheduled-change"), true);
+    assert.equal(sameFamily("spot-interruption", "scheduled-maintenance"), false);
+    assert.equal(sameFamily("asg-launch", "asg-launch"), true);
+  });
+});
+
+describe("node record", () => {
+  test("one patch cordons, taints, labels and records; the record round-trips the notice", () => {
+    const n = node({ taints: [{ key: "other", effect: "NoSchedule" }] });
+    const { patch, record } = markPatch(n, notice(), "drain", DEADLINE, SETTINGS, NOW);
+    const after = mergePatch(n, patch);
+    assert.equal(after.spec?.unschedulable, true);
+    assert.deepEqual(
+      after.spec?.taints?.map((t) => [t.key, t.value, t.effect]),
+      [
+        ["other", undefined, "NoSchedule"],
+        ["aws-node-termination-handler/spot-itn", "spot-itn-1234", "NoSchedule"],
+      ],
+    );
+    assert.equal(after.metadata?.labels?.[STATE_LABEL], "draining");
+    assert.equal(after.metadata?.labels?.[LB_EXCLUDE_LABEL], "nthd");
+    assert.equal(after.metadata?.resourceVersion, "42");
+    const read = readRecord(after);
+    assert.ok(read.ok && read.record);
+    assert.deepEqual(read.record, record);
+    assert.equal(record.cordoned, true);
+    const first = record.notices[0];
+    assert.ok(first);
+    assert.deepEqual(recordToNotice(first), notice());
+  });
+
+  test("an operator's cordon, an existing taint and someone else's LB label are not claimed", () => {
+    const n = node({
+      unschedulable: true,
+      taints: [{ key: "aws-node-termination-handler/spot-itn", effect: "NoSchedule" }],
+      labels: { [LB_EXCLUDE_LABEL]: "ops" },
+    });
+    const { patch, record } = markPatch(n, notice(), "drain", DEADLINE, SETTINGS, NOW);
+    assert.equal(record.cordoned, false);
+    assert.deepEqual(record.taints, []);
+    assert.equal(record.lbExcluded, false);
+    const released = mergePatch(mergePatch(n, patch), releasePatch(mergePatch(n, patch), record));
+    assert.equal(released.spec?.unschedulable, true, "operator's cordon stays");
+    assert.equal(released.spec?.taints?.length, 1);
+    assert.equal(released.metadata?.labels?.[LB_EXCLUDE_LABEL], "ops");
+    assert.equal(released.metadata?.annotations?.[RECORD_ANNOTATION], undefined);
+    assert.equal(released.metadata?.labels?.[STATE_LABEL], undefined);
+  });
+
+  test("release undoes exactly what nthd did, out-of-service taint included", () => {
+    const n = node();
+    const marked = markPatch(n, notice(), "drain", DEADLINE, SETTINGS, NOW);
+    let current = mergePatch(n, marked.patch);
+    current = mergePatch(current, outOfServicePatch(current, marked.record));
+    assert.ok(current.spec?.taints?.some((t) => t.key === OUT_OF_SERVICE_TAINT.key));
+    const read = readRecord(current);
+    assert.ok(read.ok && read.record?.outOfService);
+    const released = mergePatch(current, releasePatch(current, read.record));
+    assert.equal(released.spec?.unschedulable, undefined);
+    assert.equal(released.spec?.taints, undefined);
+    assert.equal(released.metadata?.labels?.[LB_EXCLUDE_LABEL], undefined);
+  });
+
+  test("a drain after a rebalance cordon keeps the earlier facts and adds the new notice", () => {
+    const n = node();
+    const first = markPatch(
+      n,
+      notice({ id: "rebal-1", kind: "rebalance-recommendation" }),
+      "cordon",
+      DEADLINE,
+      SETTINGS,
+      NOW,
+    );
+    const after = mergePatch(n, first.patch);
+    const second = markPatch(after, notice(), "drain", DEADLINE, SETTINGS, NOW, first.record);
+    assert.equal(second.record.cordoned, true, "nthd's own cordon from the first notice");
+    assert.deepEqual(
+      second.record.notices.map((x) => x.id),
+      ["rebal-1", "spot-itn-1234"],
+    );
+    assert.deepEqual(second.record.taints, [
+      "aws-node-termination-handler/rebalance-recommendation",
+      "aws-node-termination-handler/spot-itn",
+    ]);
+    assert.equal(second.record.action, "drain");
+  });
+
+  test("joining adds the notice once and only brings the deadline forward", () => {
+    const n = node();
+    const { record, patch } = markPatch(n, notice(), "drain", DEADLINE, SETTINGS, NOW);
+    const marked = mergePatch(n, patch);
+    const sooner = new Date(DEADLINE.getTime() - 60_000);
+    const joined = mergePatch(
+      marked,
+      joinPatch(marked, record, notice({ id: "asg-1", kind: "asg-terminate" }), sooner),
+    );
+    const read = readRecord(joined);
+    assert.ok(read.ok && read.record);
+    assert.deepEqual(
+      read.record.notices.map((x) => x.id),
+      ["spot-itn-1234", "asg-1"],
+    );
+    assert.equal(read.record.deadline, sooner.toISOString());
+    assert.equal(joinPatch(joined, read.record, notice({ id: "asg-1" })), null);
+  });
+
+  test("damaged records are reported, not thrown", () => {
+    const bad = readRecord(node({ annotations: { [RECORD_ANNOTATION]: "{not json" } }));
+    assert.equal(bad.ok, false);
+    const wrong = readRecord(node({ annotations: { [RECORD_ANNOTATION]: '{"v":2}' } }));
+    assert.equal(wrong.ok, false);
+    assert.deepEqual(readRecord(node()), { ok: true, record: undefined });
+  });
+
+  test("taint values are valid label values", () => {
+    assert.equal(taintValue("spot-itn-abc"), "spot-itn-abc");
+    assert.equal(
+      taintValue("arn:aws:health:us-east-1::event/EC2/x"),
+      "arn-aws-health-us-east-1--event-EC2-x",
+    );
+    assert.equal(taintValue(`${"a".repeat(70)}`).length, 63);
+    assert.equal(taintValue("--x--"), "x");
+  });
+});
+
+describe("report summary", () => {
+  test("a deadline report names each pod left and why", () => {
+    const msg = summarize(
+      "deadline-exceeded",
+      [
+        {
+          pod: { namespace: "app", name: "web-1" },
+          outcome: "blocked",
+          pdb: "app/web",
+          refusals: 7,
+          reason: "Cannot evict pod as it would violate the pod's disruption budget.",
+        },
+        {
+          pod: { namespace: "app", name: "slow-0" },
+          outcome: "terminating",
+          gracePeriodSeconds: 80,
+        },
+        { pod: { namespace: "app", name: "ok-0" }, outcome: "evicted" },
+        {
+          pod: { namespace: "kube-system", name: "agent" },
+          outcome: "skipped",
+          reason: "DaemonSet",
+        },
+      ],
+      DEADLINE,
+    );
+    assert.match(msg, /2 pod\(s\) left/);
+    assert.match(msg, /app\/web-1 refused by PodDisruptionBudget app\/web 7 times/);
+    assert.match(msg, /app\/slow-0 evicted with 80 s grace, still terminating/);
+    assert.match(msg, /1 evicted, 0 already gone, 1 skipped/);
+  });
+});

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Notice, NoticeKind } from "../../src/notice.ts";
+import {
+  completionDelayMs,
+  deleteFor,
+  leaveFor,
+  mayCompleteAfter,
+  messageDisposition,
+  type NoticeTarget,
+  noticePath,
+} from "../../src/sources/queue/disposition.ts";
+
+const node: NoticeTarget = { kind: "node", nodeName: "n1" };
+const foreign: NoticeTarget = { kind: "not-in-cluster" };
+const unmanaged: NoticeTarget = { kind: "not-managed" };
+const failed: NoticeTarget = { kind: "error", reason: "aws-api-error", message: "throttled" };
+
+function notice(kind: NoticeKind, detail: Record<string, unknown> = {}): Notice {
+  return {
+    id: "e1_i-0123456789abcdef0",
+    kind,
+    instanceId: "i-0123456789abcdef0",
+    action:
+      kind === "asg-launch"
+        ? "complete-launch"
+        : kind === "rebalance-recommendation"
+          ? "cordon"
+          : "drain",
+    receivedAt: new Date(0),
+    source: "queue",
+    detail,
+  };
+}
+
+describe("messageDisposition", () => {
+  const keep = { deleteSqsMsgIfNodeNotFound: false };
+  const drop = { deleteSqsMsgIfNodeNotFound: true };
+
+  test("a notice recorded on a node: delete as handled", () => {
+    assert.deepEqual(messageDisposition([node], keep), deleteFor("handled"));
+  });
+  test("an instance of no node here: left unless delete-sqs-msg-if-node-not-found", () => {
+    assert.deepEqual(messageDisposition([foreign], keep), leaveFor("not-in-cluster"));
+    assert.deepEqual(messageDisposition([foreign], drop), deleteFor("not-in-cluster"));
+  });
+  test("an instance without the managed tag: delete", () => {
+    assert.deepEqual(messageDisposition([unmanaged], keep), deleteFor("not-managed"));
+  });
+  test("a lookup error anywhere in the message wins: retry later", () => {
+    assert.deepEqual(messageDisposition([node, failed], drop), leaveFor("aws-api-error"));
+    assert.deepEqual(messageDisposition([unmanaged, failed], keep), leaveFor("aws-api-error"));
+  });
+  test("several instances: a foreign one keeps a shared queue's message for its cluster", () => {
+    assert.deepEqual(messageDisposition([node, foreign], keep), leaveFor("not-in-cluster"));
+    assert.deepEqual(messageDisposition([node, foreign], drop), deleteFor("handled"));
+    assert.deepEqual(messageDisposition([unmanaged, foreign], drop), deleteFor("not-in-cluster"));
+  });
+});
+
+describe("noticePath", () => {
+  const off = { completeLaunchLifecycleAction: false };
+  const on = { completeLaunchLifecycleAction: true };
+
+  test("interruptions and rebalance are recorded, then deleted", () => {
+    for (const kind of [
+      "spot-interruption",
+      "rebalance-recommendation",
+      "instance-state-change",
+      "health-scheduled-change",
+      "capacity-reservation-interruption",
+    ] as const) {
+      assert.equal(noticePath(notice(kind), false, off), "record", kind);
+    }
+  });
+  test("a terminate hook drains and then completes", () => {
+    assert.equal(noticePath(notice("asg-terminate"), true, off), "drain-then-complete");
+    assert.equal(
+      noticePath(notice("asg-terminate"), false, off),
+      "record",
+      "no action to complete",
+    );
+  });
+  test("a launch hook completes only when configured, never for a warm-pool launch", () => {
+    assert.equal(noticePath(notice("asg-launch"), true, off), "ignore");
+    assert.equal(noticePath(notice("asg-launch"), true, on), "complete-launch");
+    assert.equal(noticePath(notice("asg-launch", { destination: "WarmPool" }), true, on), "ignore");
+    assert.equal(
+      noticePath(notice("asg-launch", { destination: "AutoScalingGroup" }), true, on),
+      "complete-launch",
+    );
+  });
+});
+
+describe("lifecycle completion rules", () => {
+  test("complete only after the drain finished, its deadline passed, or nothing was to drain", () => {
+    for (const r of ["drained", "deadline-exceeded", "cordoned", "ignored", "dry-run"] as const) {
+      assert.equal(mayCompleteAfter(r), true, r);
+    }
+    for (const r of ["failed", "cancelled", "uncordoned"] as const) {
+      assert.equal(mayCompleteAfter(r), false, r);
+    }
+    assert.equal(mayCompleteAfter(undefined), false);
+  });
+  test("delay: -1 means none", () => {
+    assert.equal(completionDelayMs({ completeLifecycleActionDelaySeconds: -1 }), 0);
+    assert.equal(completionDelayMs({ completeLifecycleActionDelaySeconds: 0 }), 0);
+    assert.equal(completionDelayMs({ completeLifecycleActionDelaySeconds: 15 }), 15_000);
+  });
+});
