@@ -14,40 +14,35 @@
  * - Restart: `resume()` finds nodes by nthd's state label and resumes drains
  *   that were running.
  */
-import type { V1PodDisruptionBudget } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import type { Config } from "../config/settings.ts";
 import { errorMessage, isNthdError, NthdError } from "../errors.ts";
-import { classifyKubeError } from "../kube/api-error.ts";
 import type { KubeClient } from "../kube/client.ts";
-import type { Notice, NoticeKind } from "../notice.ts";
+import type { Notice } from "../notice.ts";
+import { countAction, countDrain, observeCordoned } from "../observe/metrics.ts";
 import {
-  countAction,
-  countDrain,
-  drainsInProgress,
-  observeCordoned,
-  observeDrained,
-} from "../observe/metrics.ts";
-import { createDeadline, type Deadline } from "./deadline.ts";
-import { createDrainEvents, type DrainEvents, STEP_REASONS } from "./events.ts";
-import { executePlan } from "./executor.ts";
-import { retryTransient, updateNode } from "./node-update.ts";
-import { type PlanSettings, planDrain } from "./planner.ts";
-import { trackPods } from "./pod-tracker.ts";
+  type EngineContext,
+  logFor,
+  makeReport,
+  planSettingsOf,
+  type ReportBase,
+  type Work,
+} from "./context.ts";
+import { createDrainEvents, STEP_REASONS } from "./events.ts";
+import { drain, dryRun, mark } from "./node-drain.ts";
+import { updateNode } from "./node-update.ts";
 import { actionFor, type EngineAction, sameFamily } from "./policy.ts";
 import {
   joinPatch,
-  markPatch,
   type NodeRecord,
-  outOfServicePatch,
   readRecord,
   readState,
   recordToNotice,
-  releasePatch,
   STATE_LABEL,
-  statePatch,
 } from "./record.ts";
-import { type DrainReport, type DrainResult, type PodOutcome, summarize } from "./report.ts";
+import type { DrainReport, DrainResult } from "./report.ts";
+import { createSlots } from "./slots.ts";
+import { release } from "./uncordon.ts";
 
 export interface DrainEngineDeps {
   readonly kube: KubeClient;
@@ -89,56 +84,30 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
   const { kube, config } = deps;
   const clock = deps.clock ?? (() => new Date());
   const baseLog = deps.log ?? pino({ level: "silent" });
-  const events: DrainEvents = createDrainEvents({ kube, config, log: baseLog, clock });
+  const events = createDrainEvents({ kube, config, log: baseLog, clock });
+  const ctx: EngineContext = {
+    kube,
+    config,
+    clock,
+    log: baseLog,
+    events,
+    planSettings: planSettingsOf(config),
+  };
   const slots = createSlots(config.maxConcurrentDrains);
   const works = new Map<string, Work>();
   let closed = false;
-
-  const planSettings: PlanSettings = {
-    ignoreDaemonSets: config.ignoreDaemonSets,
-    deleteLocalData: config.deleteLocalData,
-    evictUnmanagedPods: config.evictUnmanagedPods,
-    podName: config.podName,
-    podNamespace: config.podNamespace,
-    podTerminationGracePeriodSeconds: config.podTerminationGracePeriodSeconds,
-    deadlineSafetyMarginSeconds: config.deadlineSafetyMarginSeconds,
-  };
 
   /** The notice's own deadline, else node-termination-grace-period from now. */
   const drainDeadline = (notice: Notice): Date =>
     notice.deadline ??
     new Date(clock().getTime() + config.nodeTerminationGracePeriodSeconds * 1000);
 
-  const logFor = (notice: Notice, nodeName: string) =>
-    baseLog.child({
-      noticeId: notice.id,
-      kind: notice.kind,
-      instanceId: notice.instanceId,
-      node: nodeName,
-    });
-
-  function report(
-    w: Pick<Work, "nodeName" | "notice" | "joined" | "startedAt" | "resumed">,
+  const report = (
+    w: ReportBase,
     action: EngineAction,
     result: DrainResult,
-    extra: { pods?: PodOutcome[]; message?: string; deadline?: Date } = {},
-  ): DrainReport {
-    const pods = extra.pods ?? [];
-    return {
-      nodeName: w.nodeName,
-      noticeId: w.notice.id,
-      joined: [...w.joined],
-      kind: w.notice.kind,
-      action,
-      result,
-      startedAt: w.startedAt,
-      finishedAt: clock(),
-      ...(extra.deadline ? { deadline: extra.deadline } : {}),
-      pods,
-      message: extra.message ?? summarize(result, pods, extra.deadline),
-      resumed: w.resumed,
-    };
-  }
+    extra?: Parameters<typeof makeReport>[4],
+  ) => makeReport(ctx, w, action, result, extra);
 
   function settled(
     nodeName: string,
@@ -163,16 +132,16 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
     recorded: { resolve(): void; reject(err: unknown): void },
     after: Promise<unknown> | undefined,
   ): Promise<DrainReport> {
-    const log = logFor(w.notice, w.nodeName);
+    const log = logFor(ctx, w.notice, w.nodeName);
     try {
       if (after) await after.catch(() => {});
       if (config.dryRun) {
-        const r = await dryRun(w, log);
+        const r = await dryRun(ctx, w, log);
         recorded.resolve();
         return r;
       }
       if (!w.resumed) {
-        const state = await mark(w, log);
+        const state = await mark(ctx, w, log);
         recorded.resolve();
         observeCordoned(w.notice, clock());
         countAction(w.notice.kind, "cordon", "success");
@@ -192,7 +161,7 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
       if (w.action === "cordon") return report(w, "cordon", "cordoned", { message: "cordoned" });
       await slots.acquire(w.cancel.signal);
       try {
-        return await drain(w, log);
+        return await drain(ctx, w, log);
       } finally {
         slots.release();
       }
@@ -271,7 +240,7 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
       w.deadlineAt = deadline;
       w.deadline?.tighten(deadline);
     }
-    logFor(notice, w.nodeName).info(
+    logFor(ctx, notice, w.nodeName).info(
       { joins: w.notice.id },
       "notice joins the work already running on the node",
     );
@@ -311,7 +280,7 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
           `drain for ${w.notice.id} cancelled by ${notice.id}`,
         );
       }
-      return release(notice, nodeName, startedAt);
+      return release(ctx, notice, nodeName, startedAt);
     })();
     const recorded = done.then((r) => {
       if (r.result === "failed") throw new NthdError("KUBE_API", r.message);
@@ -376,7 +345,7 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
         ) {
           if (node.spec?.unschedulable !== true) {
             // Uncordoned while nthd was away: the operator's word wins.
-            logFor(first, nodeName).warn(
+            logFor(ctx, first, nodeName).warn(
               "node was uncordoned while nthd was down; not resuming its drain",
             );
             done = Promise.resolve(
@@ -385,7 +354,7 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
               }),
             );
           } else {
-            logFor(first, nodeName).info({ state }, "resuming drain recorded on the node");
+            logFor(ctx, first, nodeName).info({ state }, "resuming drain recorded on the node");
             done = start(first, nodeName, "drain", { resumeRecord: record }).done;
           }
         } else {

@@ -27,11 +27,15 @@ import {
 import type { DrainReport, PodOutcome } from "./report.ts";
 
 /** Writes cordon, taint, labels and record in one patch. Returns false when already drained. */
-export async function mark(ctx: EngineContext, w: Work, log: Logger): Promise<"marked" | "already-drained"> {
+export async function mark(
+  ctx: EngineContext,
+  w: Work,
+  log: Logger,
+): Promise<"marked" | "already-drained"> {
   let record: NodeRecord | undefined;
   let alreadyDrained = false;
   const result = await updateNode(
-    kube: ctx.kube,
+    ctx.kube,
     w.nodeName,
     (node) => {
       const existing = readRecord(node);
@@ -50,7 +54,15 @@ export async function mark(ctx: EngineContext, w: Work, log: Logger): Promise<"m
         record = previous;
         return patch;
       }
-      const built = markPatch(node, w.notice, w.action, w.deadlineAt, ctx.config, ctx.clock(), previous);
+      const built = markPatch(
+        node,
+        w.notice,
+        w.action,
+        w.deadlineAt,
+        ctx.config,
+        ctx.clock(),
+        previous,
+      );
       record = built.record;
       return built.patch;
     },
@@ -66,7 +78,11 @@ export async function mark(ctx: EngineContext, w: Work, log: Logger): Promise<"m
   return alreadyDrained ? "already-drained" : "marked";
 }
 
-export async function listPdbs(ctx: EngineContext, ctx, log: Logger, signal: AbortSignal): Promise<V1PodDisruptionBudget[]> {
+export async function listPdbs(
+  ctx: EngineContext,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<V1PodDisruptionBudget[]> {
   try {
     return await ctx.kube.listPodDisruptionBudgets({ signal });
   } catch (err) {
@@ -83,7 +99,6 @@ export async function listPdbs(ctx: EngineContext, ctx, log: Logger, signal: Abo
   }
 }
 
-
 export async function drain(ctx: EngineContext, w: Work, log: Logger): Promise<DrainReport> {
   const deadline = createDeadline(w.deadlineAt, ctx.clock);
   w.deadline = deadline;
@@ -97,7 +112,8 @@ export async function drain(ctx: EngineContext, w: Work, log: Logger): Promise<D
     const handled = new Set<string>();
     for (let pass = 1; pass <= 2 && outcome.result === "drained"; pass++) {
       const { pods, resourceVersion } = await retryTransient(
-        () => ctx.kube.listPodsOnNode(w.nodeName, { fromCache: ctx.config.useApiserverCache, signal }),
+        () =>
+          ctx.kube.listPodsOnNode(w.nodeName, { fromCache: ctx.config.useApiserverCache, signal }),
         { signal },
       );
       const pdbs = await retryTransient(() => listPdbs(ctx, log, signal), { signal });
@@ -147,7 +163,10 @@ export async function drain(ctx: EngineContext, w: Work, log: Logger): Promise<D
         tracker.stop();
       }
     }
-    const r = makeReport(ctx, w, "drain", outcome.result, { pods: outcome.pods, deadline: deadline.at() });
+    const r = makeReport(ctx, w, "drain", outcome.result, {
+      pods: outcome.pods,
+      deadline: deadline.at(),
+    });
     if (outcome.result !== "cancelled") await finish(ctx, w, r, log);
     return r;
   } finally {
@@ -157,7 +176,12 @@ export async function drain(ctx: EngineContext, w: Work, log: Logger): Promise<D
 }
 
 /** Records the outcome on the node, adds the out-of-service taint, tells Events and metrics. */
-export async function finish(ctx: EngineContext, ctx, w: Work, r: DrainReport, log: Logger): Promise<void> {
+export async function finish(
+  ctx: EngineContext,
+  w: Work,
+  r: DrainReport,
+  log: Logger,
+): Promise<void> {
   const ok = r.result === "drained";
   try {
     await ctx.kube.patchNode(w.nodeName, statePatch(ok ? "drained" : "incomplete"), {
@@ -206,7 +230,9 @@ export async function dryRun(ctx: EngineContext, w: Work, log: Logger): Promise<
   if (w.action === "cordon") {
     return makeReport(ctx, w, "cordon", "dry-run", { message: "dry run: would cordon" });
   }
-  const { pods } = await ctx.kube.listPodsOnNode(w.nodeName, { fromCache: ctx.config.useApiserverCache });
+  const { pods } = await ctx.kube.listPodsOnNode(w.nodeName, {
+    fromCache: ctx.config.useApiserverCache,
+  });
   const pdbs = await listPdbs(ctx, log, w.cancel.signal);
   const plan = planDrain({
     pods,
@@ -236,4 +262,3 @@ export async function dryRun(ctx: EngineContext, w: Work, log: Logger): Promise<
   );
   return r;
 }
-
