@@ -42,17 +42,4 @@ export function startNthd(env: Record<string, string>, args: readonly string[] =
   };
 }
 
-/** Polls until `probe` returns a value (errors count as "not yet"). */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { eventually } from "./eventually.ts";

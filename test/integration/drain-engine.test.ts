@@ -2,9 +2,9 @@
 // disruption controller computing PDB status, the scheduler and kwok nodes
 // whose pods become Ready and are deleted after their grace period. Every
 // test uses its own namespace and nodes, so tests share the ground safely.
+
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   AppsV1Api,
   CoreV1Api,
@@ -24,6 +24,7 @@ import {
 } from "../../src/drain/record.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
 import type { Notice, NoticeKind } from "../../src/notice.ts";
+import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";
 
 const kc = kubeConfig();
@@ -66,25 +67,6 @@ function notice(over: Partial<Notice> & { kind?: NoticeKind } = {}): Notice {
     detail: {},
     ...over,
   };
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }
 
 /** A namespace and kwok nodes labelled for it; pods pin themselves with the label. */

@@ -1,9 +1,9 @@
 // Proves the test ground is made of real parts: PDB status computed by the
 // disruption controller, the Eviction API answering 429, kwok nodes turning
 // Ready, the metadata emulator serving IMDSv2, and SQS/EventBridge in moto.
+
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   EventBridgeClient,
   PutEventsCommand,
@@ -27,6 +27,7 @@ import {
   setHeaderOptions,
   type V1Pod,
 } from "@kubernetes/client-node";
+import { eventually } from "../env/eventually.ts";
 import {
   createNode,
   ground,
@@ -38,25 +39,6 @@ import {
 
 const suffix = Math.random().toString(36).slice(2, 8);
 const aws = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-}
 
 describe("kubernetes control plane with kwok", () => {
   const kc = kubeConfig();

@@ -3,6 +3,7 @@
 // EventBridge. Messages go in the way AWS sends them; what is checked is what
 // a cluster operator would see: the node cordoned and drained, the lifecycle
 // action completed, the message gone. Also: nthd killed mid-drain loses nothing.
+
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -29,6 +30,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { AppsV1Api, CoreV1Api, PolicyV1Api, type V1Node } from "@kubernetes/client-node";
+import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, waitNodeReady } from "../env/ground.ts";
 import { lifecycleState, openLifecycleAction } from "../env/moto/start.ts";
 
@@ -45,25 +47,6 @@ let autoscaling: AutoScalingClient;
 let queueUrl = "";
 let queueArn = "";
 const namespace = `queue-e2e-${suffix}`;
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
 
 async function depth(): Promise<number> {
   const out = await sqs.send(
