@@ -250,6 +250,15 @@ export const SETTINGS = {
     "drain",
     "Seconds kept free before a notice's deadline: grace periods are capped to end this early.",
   ),
+  scheduledDrainLeadSeconds: setting(
+    "scheduled-drain-lead",
+    ["NTHD_SCHEDULED_DRAIN_LEAD_SECONDS"],
+    seconds(0, 2592000),
+    600,
+    "integer 0..2592000",
+    "drain",
+    "Scheduled maintenance and AWS Health scheduled changes are recorded at once but cordoned and drained this many seconds before their start, not days early. 0: at detection, as NTH does.",
+  ),
   maxConcurrentDrains: setting(
     "max-concurrent-drains",
     ["NTHD_MAX_CONCURRENT_DRAINS"],

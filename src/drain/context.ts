@@ -38,7 +38,8 @@ export function planSettingsOf(config: Config): PlanSettings {
 export interface Work {
   readonly nodeName: string;
   readonly notice: Notice;
-  readonly action: "drain" | "cordon";
+  /** A scheduled cordon becomes a drain when a drain notice joins before it starts. */
+  action: "drain" | "cordon";
   readonly ids: Set<string>;
   /** Kinds of every notice in the work (a cancel must match them all). */
   readonly kinds: Set<NoticeKind>;
@@ -49,7 +50,19 @@ export interface Work {
   deadlineAt: Date;
   deadline: Deadline | undefined;
   record: NodeRecord | undefined;
+  /**
+   * Scheduled work: when the cordon and drain start. A joining notice may
+   * bring it forward while `waiting`.
+   */
+  drainAt: Date | undefined;
+  /** Scheduled work that has not started its cordon yet. */
+  waiting: boolean;
+  /** Set during the wait: re-reads `drainAt` (brought forward, say). */
+  wake: (() => void) | undefined;
+  /** The notice is durable on the node (for scheduled work: the scheduled record). */
   recorded: Promise<void>;
+  /** The node is cordoned and recorded; the same as `recorded` unless scheduled. */
+  marked: Promise<void>;
   done: Promise<DrainReport>;
 }
 

@@ -9,17 +9,20 @@
  *   eviction phase waits for one of `max-concurrent-drains` slots.
  * - `recorded` resolves when the cordon and nthd's record are durable on the
  *   node (one patch); `done` when the work is over, with a report.
+ * - Scheduled maintenance far ahead is only recorded (state `scheduled`,
+ *   `recorded` resolves then) and cordoned and drained `scheduled-drain-lead`
+ *   seconds before it starts.
  * - Cancel: an `uncordon` notice of the same family aborts the running drain
  *   and undoes exactly what the node's record says nthd did.
- * - Restart: `resume()` finds nodes by nthd's state label and resumes drains
- *   that were running.
+ * - Restart: `resume()` finds nodes by nthd's state label, resumes drains
+ *   that were running and re-arms scheduled ones.
  */
 import { type Logger, pino } from "pino";
 import type { Config } from "../config/settings.ts";
 import { errorMessage, isNthdError, NthdError } from "../errors.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { Notice } from "../notice.ts";
-import { countAction, countDrain, observeCordoned } from "../observe/metrics.ts";
+import { countAction, countDrain, countInterruption, observeCordoned } from "../observe/metrics.ts";
 import {
   type EngineContext,
   logFor,
@@ -30,9 +33,12 @@ import {
 } from "./context.ts";
 import { createDrainEvents, STEP_REASONS } from "./events.ts";
 import { drain, dryRun, mark } from "./node-drain.ts";
+import { recordSchedule, waitForStart } from "./node-schedule.ts";
 import { updateNode } from "./node-update.ts";
-import { actionFor, type EngineAction, sameFamily } from "./policy.ts";
+import { actionFor, cancelledId, type EngineAction, sameFamily } from "./policy.ts";
+import { poolOf } from "./pool.ts";
 import {
+  isScheduled,
   joinPatch,
   type NodeRecord,
   readRecord,
@@ -41,6 +47,7 @@ import {
   STATE_LABEL,
 } from "./record.ts";
 import type { DrainReport, DrainResult } from "./report.ts";
+import { drainStartFor } from "./schedule.ts";
 import { createSlots } from "./slots.ts";
 import { release } from "./uncordon.ts";
 
@@ -52,7 +59,10 @@ export interface DrainEngineDeps {
 }
 
 export interface HandleResult {
-  /** The notice is durable on the node (cordon + record written). Rejects with an NthdError. */
+  /**
+   * The notice is durable on the node: cordon + record written, or for a
+   * drain scheduled ahead the scheduled record. Rejects with an NthdError.
+   */
   readonly recorded: Promise<void>;
   /** The work is over. Never rejects: failures are a report with result "failed". */
   readonly done: Promise<DrainReport>;
@@ -69,7 +79,8 @@ export interface DrainEngine {
   handle(notice: Notice, nodeName: string): HandleResult;
   /**
    * Start-up: finds nodes carrying nthd's state label (only `nodeName` in
-   * IMDS mode) and resumes drains that were running. Returns one entry per
+   * IMDS mode), resumes drains that were running and re-arms scheduled
+   * ones. Returns one entry per
    * recorded notice, finished ones included, so a source can finish what they
    * asked (e.g. complete an ASG lifecycle action).
    */
@@ -123,40 +134,63 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
     return { recorded: Promise.resolve(), done };
   }
 
-  // --- cordon + record ----------------------------------------------------------
-
   // --- work lifecycle ---------------------------------------------------------------
+
+  type Hooks = { resolve(): void; reject(err: unknown): void };
 
   async function run(
     w: Work,
-    recorded: { resolve(): void; reject(err: unknown): void },
+    recorded: Hooks,
+    marked: Hooks,
     after: Promise<unknown> | undefined,
   ): Promise<DrainReport> {
     const log = logFor(ctx, w.notice, w.nodeName);
+    // Whether nthd's cordon is on the node (a resumed drain's was written before the restart).
+    let cordoned = w.resumed && !w.waiting;
     try {
       if (after) await after.catch(() => {});
       if (config.dryRun) {
         const r = await dryRun(ctx, w, log);
         recorded.resolve();
+        marked.resolve();
         return r;
       }
-      if (!w.resumed) {
-        const state = await mark(ctx, w, log);
+      if (w.waiting) {
+        await schedule(w, log);
+        // Unless nthd turned out to hold the node already (then the cordon records it).
+        if (w.drainAt !== undefined) recorded.resolve();
+        await waitForStart(w, clock, w.cancel.signal);
+        w.waiting = false;
+      }
+      if (!cordoned) {
+        const m = await mark(ctx, w, log);
+        if (m.state === "withdrawn") {
+          recorded.resolve();
+          marked.reject(new NthdError("DRAIN_FAILED", m.reason));
+          log.info(m.reason);
+          return report(w, w.action, "cancelled", { message: `cancelled: ${m.reason}` });
+        }
+        cordoned = true;
         recorded.resolve();
-        observeCordoned(w.notice, clock());
+        marked.resolve();
+        if (m.fresh) countInterruption(w.notice.kind, poolOf(m.node, w.notice));
         countAction(w.notice.kind, "cordon", "success");
-        events.notice(w.nodeName, w.notice);
+        if (w.drainAt === undefined) {
+          observeCordoned(w.notice, clock());
+          events.notice(w.nodeName, w.notice);
+        }
         events.step(
           w.nodeName,
           STEP_REASONS.cordon,
           `cordoned for ${w.notice.kind} notice ${w.notice.id}`,
         );
         log.info({ action: w.action, deadline: w.deadlineAt }, "node cordoned and recorded");
-        if (state === "already-drained") {
+        if (m.state === "already-drained") {
           return report(w, "drain", "drained", { message: "already drained for this notice" });
         }
       } else {
         recorded.resolve();
+        marked.resolve();
       }
       if (w.action === "cordon") return report(w, "cordon", "cordoned", { message: "cordoned" });
       await slots.acquire(w.cancel.signal);
@@ -167,13 +201,14 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
       }
     } catch (err) {
       recorded.reject(err);
+      marked.reject(err);
       if (w.cancel.signal.aborted) {
         return report(w, w.action, "cancelled", {
           message: `cancelled: ${errorMessage(w.cancel.signal.reason)}`,
         });
       }
       const message = errorMessage(err);
-      const wasRecorded = w.record !== undefined;
+      const wasRecorded = cordoned;
       log.error(
         { err: message, code: isNthdError(err) ? err.code : undefined },
         "node work failed",
@@ -195,13 +230,36 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
     }
   }
 
+  /**
+   * Scheduled work, before its wait: the scheduled record (unless resumed
+   * from one), the notice's Event and the interruption count.
+   */
+  async function schedule(w: Work, log: Logger): Promise<void> {
+    if (w.resumed) return;
+    const { outcome, node } = await recordSchedule(ctx, w, log);
+    if (outcome === "act-now") {
+      // nthd already holds the node for other work; this notice joins it now.
+      log.info("node already held by nthd; scheduled notice handled now");
+      w.drainAt = undefined;
+      return;
+    }
+    const at = (w.drainAt ?? clock()).toISOString();
+    if (outcome === "scheduled") {
+      countInterruption(w.notice.kind, poolOf(node, w.notice));
+      const what = w.action === "drain" ? "cordon and drain" : "cordon";
+      events.notice(w.nodeName, w.notice, `nthd will ${what} the node at ${at}`);
+    }
+    log.info({ drainAt: at, deadline: w.deadlineAt, outcome }, "notice recorded; drain scheduled");
+  }
+
   function start(
     notice: Notice,
     nodeName: string,
     action: "drain" | "cordon",
-    opts: { after?: Promise<unknown>; resumeRecord?: NodeRecord } = {},
+    opts: { after?: Promise<unknown>; resumeRecord?: NodeRecord; drainAt?: Date } = {},
   ): Work {
     const resumeRecord = opts.resumeRecord;
+    const drainAt = config.dryRun ? undefined : opts.drainAt;
     const w: Work = {
       nodeName,
       notice,
@@ -215,23 +273,32 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
       deadlineAt: resumeRecord ? new Date(resumeRecord.deadline) : drainDeadline(notice),
       deadline: undefined,
       record: resumeRecord,
+      drainAt,
+      waiting: drainAt !== undefined,
+      wake: undefined,
       recorded: Promise.resolve(),
+      marked: Promise.resolve(),
       done: Promise.resolve(undefined as unknown as DrainReport),
     };
-    let hooks!: { resolve(): void; reject(err: unknown): void };
+    let recordedHooks!: Hooks;
+    let markedHooks!: Hooks;
     w.recorded = new Promise<void>((resolve, reject) => {
-      hooks = { resolve, reject };
+      recordedHooks = { resolve, reject };
+    });
+    w.marked = new Promise<void>((resolve, reject) => {
+      markedHooks = { resolve, reject };
     });
     // A caller that only awaits `done` must not see an unhandled rejection.
     w.recorded.catch(() => {});
-    w.done = run(w, hooks, opts.after).finally(() => {
+    w.marked.catch(() => {});
+    w.done = run(w, recordedHooks, markedHooks, opts.after).finally(() => {
       if (works.get(nodeName) === w) works.delete(nodeName);
     });
     works.set(nodeName, w);
     return w;
   }
 
-  function join(w: Work, notice: Notice): HandleResult {
+  function join(w: Work, notice: Notice, action: "drain" | "cordon"): HandleResult {
     w.ids.add(notice.id);
     w.kinds.add(notice.kind);
     w.joined.push(notice.id);
@@ -240,16 +307,34 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
       w.deadlineAt = deadline;
       w.deadline?.tighten(deadline);
     }
+    // Joining scheduled work that has not started: the joiner may want it
+    // sooner (a Spot interruption: now) or want a drain rather than a cordon.
+    let now = true;
+    if (w.waiting) {
+      const start = drainStartFor(notice, clock(), config.scheduledDrainLeadSeconds);
+      now = start === undefined;
+      if (action === "drain") w.action = "drain";
+      const at = start ?? clock();
+      if (w.drainAt !== undefined && at < w.drainAt) {
+        w.drainAt = at;
+        w.wake?.();
+      }
+    }
     logFor(ctx, notice, w.nodeName).info(
-      { joins: w.notice.id },
+      { joins: w.notice.id, ...(w.waiting ? { drainAt: w.drainAt } : {}) },
       "notice joins the work already running on the node",
     );
-    const recorded = w.recorded.then(async () => {
+    // A notice to act on now is recorded once the node is cordoned; one that
+    // can wait, once it is in the scheduled record.
+    const recorded = (now ? w.marked : w.recorded).then(async () => {
       if (config.dryRun) return;
       await updateNode(kube, w.nodeName, (node) => {
         const current = readRecord(node);
         return current.ok && current.record
-          ? joinPatch(node, current.record, notice, deadline)
+          ? joinPatch(node, current.record, notice, deadline, {
+              ...(w.drainAt ? { drainAt: w.drainAt } : {}),
+              action: w.action,
+            })
           : null;
       });
     });
@@ -270,14 +355,26 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
         `a ${w.notice.kind} drain is running on the node; left as it is`,
       );
     }
+    const named = cancelledId(notice);
+    if (w && named !== undefined && (!w.ids.has(named) || w.ids.size > 1)) {
+      // A cancel for another event (IMDS lists old ones for days), or for one
+      // of several notices holding the node: the work goes on.
+      return settled(
+        nodeName,
+        notice,
+        "ignored",
+        `cancels ${named}, but nthd holds the node for ${[...w.ids].join(", ")}; left as it is`,
+      );
+    }
     const done = (async () => {
       if (w) {
+        const what = w.waiting ? "scheduled drain" : "drain";
         w.cancel.abort(new Error(`${notice.kind} notice ${notice.id} cancelled it`));
         await w.done;
         events.step(
           nodeName,
           STEP_REASONS.cancel,
-          `drain for ${w.notice.id} cancelled by ${notice.id}`,
+          `${what} for ${w.notice.id} cancelled by ${notice.id}`,
         );
       }
       return release(ctx, notice, nodeName, startedAt);
@@ -301,11 +398,14 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
       const running = works.get(nodeName);
       if (running) {
         if (running.ids.has(notice.id)) return { recorded: running.recorded, done: running.done };
-        if (running.action === "drain" || action === "cordon") return join(running, notice);
+        if (running.action === "drain" || action === "cordon" || running.waiting) {
+          return join(running, notice, action);
+        }
         const w = start(notice, nodeName, action, { after: running.done });
         return { recorded: w.recorded, done: w.done };
       }
-      const w = start(notice, nodeName, action);
+      const drainAt = drainStartFor(notice, clock(), config.scheduledDrainLeadSeconds);
+      const w = start(notice, nodeName, action, drainAt ? { drainAt } : {});
       return { recorded: w.recorded, done: w.done };
     },
 
@@ -339,7 +439,14 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
           startedAt: clock(),
           resumed: true,
         };
-        if (
+        if (isScheduled(record)) {
+          const drainAt = new Date(record.drainAt ?? clock());
+          logFor(ctx, first, nodeName).info(
+            { drainAt },
+            "re-arming the drain scheduled on the node",
+          );
+          done = start(first, nodeName, record.action, { resumeRecord: record, drainAt }).done;
+        } else if (
           record.action === "drain" &&
           (state === "draining" || (state === "incomplete" && stillTime))
         ) {

@@ -31,8 +31,8 @@ export const STEP_REASONS = {
 export type StepReason = (typeof STEP_REASONS)[keyof typeof STEP_REASONS];
 
 export interface DrainEvents {
-  /** The notice itself, e.g. reason SpotInterruption. */
-  notice(nodeName: string, notice: Notice): void;
+  /** The notice itself, e.g. reason SpotInterruption; `note` is added to the message. */
+  notice(nodeName: string, notice: Notice, note?: string): void;
   step(nodeName: string, reason: StepReason, message: string): void;
   podEvicted(pod: PodRef, nodeName: string, message: string): void;
   /** Waits for Events already sent (shutdown). */
@@ -88,13 +88,13 @@ export function createDrainEvents(deps: {
   }
 
   return {
-    notice(nodeName, notice) {
+    notice(nodeName, notice, note) {
       const when = notice.deadline ? `; expected at ${notice.deadline.toISOString()}` : "";
       send(
         nodeRef(nodeName),
         eventType(notice.kind),
         KIND_POLICY[notice.kind].eventReason,
-        `${notice.kind} notice ${notice.id} for instance ${notice.instanceId}${when}`,
+        `${notice.kind} notice ${notice.id} for instance ${notice.instanceId}${when}${note ? `; ${note}` : ""}`,
       );
     },
     step(nodeName, reason, message) {

@@ -3,11 +3,17 @@
  * itself (plan, then execute, up to two passes), recording its outcome, and
  * the dry run that only plans.
  */
-import type { V1PodDisruptionBudget } from "@kubernetes/client-node";
+import type { V1Node, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { errorMessage, NthdError } from "../errors.ts";
 import { classifyKubeError } from "../kube/api-error.ts";
-import { countAction, countDrain, drainsInProgress, observeDrained } from "../observe/metrics.ts";
+import {
+  countAction,
+  countDrain,
+  countInterruption,
+  drainsInProgress,
+  observeDrained,
+} from "../observe/metrics.ts";
 import { type EngineContext, makeReport, type Work } from "./context.ts";
 import { createDeadline } from "./deadline.ts";
 import { STEP_REASONS } from "./events.ts";
@@ -15,7 +21,9 @@ import { executePlan } from "./executor.ts";
 import { retryTransient, updateNode } from "./node-update.ts";
 import { planDrain } from "./planner.ts";
 import { trackPods } from "./pod-tracker.ts";
+import { poolOf } from "./pool.ts";
 import {
+  isScheduled,
   joinPatch,
   markPatch,
   type NodeRecord,
@@ -26,14 +34,30 @@ import {
 } from "./record.ts";
 import type { DrainReport, PodOutcome } from "./report.ts";
 
-/** Writes cordon, taint, labels and record in one patch. Returns false when already drained. */
-export async function mark(
-  ctx: EngineContext,
-  w: Work,
-  log: Logger,
-): Promise<"marked" | "already-drained"> {
+export type Marked =
+  | {
+      readonly state: "marked" | "already-drained";
+      /** The notice was not on the node's record before (not a redelivery, not scheduled earlier). */
+      readonly fresh: boolean;
+      /** The node as read or patched (its labels name the capacity pool). */
+      readonly node: V1Node;
+    }
+  | {
+      /** Scheduled work whose record left the node before its start: cancelled elsewhere. */
+      readonly state: "withdrawn";
+      readonly reason: string;
+    };
+
+/**
+ * Writes cordon, taint, labels and record in one patch. Scheduled work
+ * (`w.drainAt` set) only goes ahead while the node's record still holds its
+ * notice: a cancel handled elsewhere, or an operator, may have removed it.
+ */
+export async function mark(ctx: EngineContext, w: Work, log: Logger): Promise<Marked> {
   let record: NodeRecord | undefined;
   let alreadyDrained = false;
+  let fresh = true;
+  let withdrawn = false;
   const result = await updateNode(
     ctx.kube,
     w.nodeName,
@@ -41,14 +65,19 @@ export async function mark(
       const existing = readRecord(node);
       if (!existing.ok) log.warn({ err: existing.error }, "replacing a damaged nthd record");
       const previous = existing.ok ? existing.record : undefined;
-      if (previous?.notices.some((n) => n.id === w.notice.id) && node.spec?.unschedulable) {
+      // A scheduled record holds the notice but nthd has not cordoned yet.
+      const scheduled = previous !== undefined && isScheduled(previous);
+      fresh = !previous?.notices.some((n) => n.id === w.notice.id);
+      withdrawn = w.drainAt !== undefined && fresh;
+      if (withdrawn) return null;
+      if (!fresh && !scheduled && node.spec?.unschedulable) {
         // Redelivered notice, already recorded (by this process before a
         // restart, or by another replica).
         record = previous;
         alreadyDrained = readState(node) === "drained";
         return null;
       }
-      if (previous && w.action === "cordon") {
+      if (previous && !scheduled && w.action === "cordon") {
         // Work already recorded on the node (a drain, say): add this notice to it.
         const patch = joinPatch(node, previous, w.notice);
         record = previous;
@@ -73,9 +102,15 @@ export async function mark(
       context: { node: w.nodeName },
     });
   }
+  if (withdrawn) {
+    return {
+      state: "withdrawn",
+      reason: `the scheduled record for ${w.notice.id} was removed from the node before the drain started`,
+    };
+  }
   w.record = record;
   if (record) w.deadlineAt = new Date(record.deadline);
-  return alreadyDrained ? "already-drained" : "marked";
+  return { state: alreadyDrained ? "already-drained" : "marked", fresh, node: result.node };
 }
 
 export async function listPdbs(
@@ -199,7 +234,9 @@ export async function finish(
   }
   countAction(w.notice.kind, "cordon-and-drain", ok ? "success" : "error");
   if (ok) {
-    observeDrained(w.notice, ctx.clock());
+    // Notice-to-drained measures reaction time; a drain scheduled days after
+    // its notice would only blur that.
+    if (w.drainAt === undefined) observeDrained(w.notice, ctx.clock());
     countDrain(w.notice.kind, "completed");
     ctx.events.step(w.nodeName, STEP_REASONS.drain, `node drained: ${r.message}`);
     log.info({ result: r.result }, r.message);
@@ -226,6 +263,7 @@ export async function finish(
 export async function dryRun(ctx: EngineContext, w: Work, log: Logger): Promise<DrainReport> {
   const node = await ctx.kube.getNode(w.nodeName);
   if (!node) throw new NthdError("KUBE_NODE_NOT_FOUND", `node ${w.nodeName} not found`);
+  countInterruption(w.notice.kind, poolOf(node, w.notice));
   countAction(w.notice.kind, w.action === "drain" ? "cordon-and-drain" : "cordon", "dry-run");
   if (w.action === "cordon") {
     return makeReport(ctx, w, "cordon", "dry-run", { message: "dry run: would cordon" });

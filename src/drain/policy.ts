@@ -118,3 +118,29 @@ export function sameFamily(recordedKind: NoticeKind, cancelKind: NoticeKind): bo
 export function eventType(kind: NoticeKind): "Normal" | "Warning" {
   return KIND_POLICY[kind].severity === "info" ? "Normal" : "Warning";
 }
+
+/**
+ * The notice a cancel names, if it names one (IMDS: the scheduled event's
+ * id in `detail.cancels`). IMDS keeps listing completed and cancelled events
+ * for days, so a cancel for an old event must not undo work for a new one.
+ */
+export function cancelledId(cancel: Pick<Notice, "detail">): string | undefined {
+  const id = cancel.detail.cancels;
+  return typeof id === "string" && id !== "" ? id : undefined;
+}
+
+/**
+ * The recorded notices that keep nthd's hold on the node after a cancel; the
+ * cancel undoes nthd's work only when none is left. A cancel that names a
+ * notice releases only that one (and names nothing here when the record
+ * lacks it); one that names none releases its whole family.
+ */
+export function stillHeld<T extends { readonly id: string; readonly kind: NoticeKind }>(
+  held: readonly T[],
+  cancel: Pick<Notice, "kind" | "detail">,
+): T[] {
+  const named = cancelledId(cancel);
+  if (named === undefined) return held.filter((n) => !sameFamily(n.kind, cancel.kind));
+  if (!held.some((n) => n.id === named)) return [...held];
+  return held.filter((n) => n.id !== named || !sameFamily(n.kind, cancel.kind));
+}

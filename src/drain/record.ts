@@ -25,7 +25,8 @@ export const OUT_OF_SERVICE_TAINT: V1Taint = {
   effect: "NoExecute",
 };
 
-export const DRAIN_STATES = ["cordoned", "draining", "drained", "incomplete"] as const;
+/** `scheduled`: recorded, not cordoned yet; the drain starts at the record's `drainAt`. */
+export const DRAIN_STATES = ["scheduled", "cordoned", "draining", "drained", "incomplete"] as const;
 export type DrainState = (typeof DRAIN_STATES)[number];
 
 const noticeRecordSchema = z.object({
@@ -46,10 +47,15 @@ const nodeRecordSchema = z.object({
   /** The first notice started the work; later ones joined it. */
   notices: z.array(noticeRecordSchema).min(1),
   action: z.enum(["drain", "cordon"]),
-  /** When nthd cordoned the node. */
+  /** When nthd cordoned the node (for a scheduled record: when it recorded it). */
   at: z.string(),
   /** When the drain must be over. */
   deadline: z.string(),
+  /**
+   * Only on a scheduled record (nothing done to the node yet): when the
+   * cordon and drain start. The cordon's patch drops it.
+   */
+  drainAt: z.string().optional(),
   /** nthd set spec.unschedulable; false when the node was already cordoned. */
   cordoned: z.boolean(),
   /** Notice taints nthd added (not those that were there already). */
@@ -82,6 +88,11 @@ export function readRecord(node: V1Node): ReadRecord {
     };
   }
   return { ok: true, record: parsed.data };
+}
+
+/** A scheduled record: the notice is recorded but nthd has not touched the node yet. */
+export function isScheduled(record: NodeRecord): boolean {
+  return record.drainAt !== undefined;
 }
 
 export function readState(node: V1Node): DrainState | undefined {
@@ -135,7 +146,9 @@ type MarkSettings = Pick<Config, "taintNode" | "taintEffect" | "excludeFromLoadB
  * which is safe because the resourceVersion makes a concurrent change fail
  * with a conflict instead of being overwritten. With a `previous` record (a
  * rebalance cordon followed by a Spot interruption, say) the new notice is
- * added to it and what nthd did before stays recorded as its own.
+ * added to it and what nthd did before stays recorded as its own. A
+ * scheduled `previous` only contributes its notices and action: nthd had not
+ * touched the node yet, so what it changes is worked out afresh.
  */
 export function markPatch(
   node: V1Node,
@@ -152,19 +165,21 @@ export function markPatch(
   const addLb =
     settings.excludeFromLoadBalancers && node.metadata?.labels?.[LB_EXCLUDE_LABEL] === undefined;
   const finalAction = previous?.action === "drain" ? "drain" : action;
+  const done = previous && !isScheduled(previous) ? previous : undefined;
+  const notices = previous?.notices ?? [];
   const record: NodeRecord = {
     v: 1,
-    notices: [
-      ...(previous?.notices.filter((n) => n.id !== notice.id) ?? []),
-      noticeToRecord(notice),
-    ],
+    // A notice already recorded (the scheduled one, say) keeps its place.
+    notices: notices.some((n) => n.id === notice.id)
+      ? notices.map((n) => (n.id === notice.id ? noticeToRecord(notice) : n))
+      : [...notices, noticeToRecord(notice)],
     action: finalAction,
-    at: previous?.at ?? now.toISOString(),
+    at: done?.at ?? now.toISOString(),
     deadline: deadline.toISOString(),
-    cordoned: previous ? previous.cordoned : node.spec?.unschedulable !== true,
-    taints: [...(previous?.taints ?? []), ...(addTaint && key ? [key] : [])],
-    lbExcluded: (previous?.lbExcluded ?? false) || addLb,
-    ...(previous?.outOfService ? { outOfService: true } : {}),
+    cordoned: done ? done.cordoned : node.spec?.unschedulable !== true,
+    taints: [...(done?.taints ?? []), ...(addTaint && key ? [key] : [])],
+    lbExcluded: (done?.lbExcluded ?? false) || addLb,
+    ...(done?.outOfService ? { outOfService: true } : {}),
   };
   const labels: Record<string, string> = {
     [STATE_LABEL]: finalAction === "drain" ? "draining" : "cordoned",
@@ -195,26 +210,36 @@ export function markPatch(
   };
 }
 
+/** The sooner of a recorded time and a new one, as recorded (ISO text). */
+function sooner(recorded: string, next: Date | undefined): string {
+  return next !== undefined && next.getTime() < new Date(recorded).getTime()
+    ? next.toISOString()
+    : recorded;
+}
+
 /**
  * Adds a joining notice to the record (so its facts survive a restart too)
- * and brings the recorded deadline forward when the new one is sooner.
+ * and brings the recorded deadline forward when the new one is sooner. On a
+ * scheduled record the joiner may also bring the drain's start forward and
+ * turn a scheduled cordon into a drain.
  */
 export function joinPatch(
   node: V1Node,
   record: NodeRecord,
   notice: Notice,
   deadline?: Date,
+  scheduled: { drainAt?: Date; action?: "drain" | "cordon" } = {},
 ): Record<string, unknown> | null {
   if (record.notices.some((n) => n.id === notice.id)) return null;
-  const sooner =
-    deadline !== undefined && deadline.getTime() < new Date(record.deadline).getTime()
-      ? deadline.toISOString()
-      : record.deadline;
   const next: NodeRecord = {
     ...record,
     notices: [...record.notices, noticeToRecord(notice)],
-    deadline: sooner,
+    deadline: sooner(record.deadline, deadline),
   };
+  if (record.drainAt !== undefined) {
+    next.drainAt = sooner(record.drainAt, scheduled.drainAt);
+    if (scheduled.action === "drain") next.action = "drain";
+  }
   return {
     metadata: {
       resourceVersion: node.metadata?.resourceVersion,

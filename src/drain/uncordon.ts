@@ -9,8 +9,8 @@ import { countAction } from "../observe/metrics.ts";
 import { type EngineContext, logFor, makeReport } from "./context.ts";
 import { STEP_REASONS } from "./events.ts";
 import { updateNode } from "./node-update.ts";
-import { sameFamily } from "./policy.ts";
-import { readRecord, releasePatch } from "./record.ts";
+import { stillHeld } from "./policy.ts";
+import { isScheduled, readRecord, releasePatch } from "./record.ts";
 import type { DrainReport } from "./report.ts";
 
 export async function release(
@@ -22,6 +22,8 @@ export async function release(
   const log = logFor(ctx, notice, nodeName);
   const base = { nodeName, notice, joined: [], startedAt, resumed: false };
   let verdict = "";
+  // A scheduled record: nthd had not touched the node, so only the record goes.
+  let scheduled = false;
   try {
     const result = await updateNode(ctx.kube, nodeName, (node) => {
       const current = readRecord(node);
@@ -34,11 +36,12 @@ export async function release(
         verdict = "nthd did not cordon this node; left as it is";
         return null;
       }
-      const others = record.notices.filter((n) => !sameFamily(n.kind, notice.kind));
+      const others = stillHeld(record.notices, notice);
       if (others.length > 0) {
-        verdict = `nthd also holds the node for ${others.map((n) => `${n.kind} ${n.id}`).join(", ")}; left cordoned`;
+        verdict = `nthd holds the node for ${others.map((n) => `${n.kind} ${n.id}`).join(", ")}; left as it is`;
         return null;
       }
+      scheduled = isScheduled(record);
       if (ctx.config.dryRun) {
         verdict = "dry run: would uncordon";
         return null;
@@ -61,6 +64,11 @@ export async function release(
           message: verdict,
         },
       );
+    }
+    if (scheduled) {
+      const message = "scheduled drain cancelled before it started; nthd's record removed";
+      log.info(message);
+      return makeReport(ctx, base, "uncordon", "uncordoned", { message });
     }
     countAction(notice.kind, "uncordon", "success");
     ctx.events.step(

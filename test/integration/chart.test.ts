@@ -384,7 +384,11 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
     ...["enableOutOfServiceTaint=true", "excludeFromLoadBalancers=true", "ignoreDaemonSets=false"],
     ...["evictUnmanagedPods=false"],
     ...["deleteLocalData=false", "podTerminationGracePeriod=30", "nodeTerminationGracePeriod=200"],
-    ...["deadlineSafetyMarginSeconds=5", "maxConcurrentDrains=5000"],
+    ...[
+      "deadlineSafetyMarginSeconds=5",
+      "maxConcurrentDrains=5000",
+      "scheduledDrainLeadSeconds=900",
+    ],
     ...["enableRebalanceMonitoring=true", "enableRebalanceDraining=true", "logLevel=debug"],
     ...["jsonLogging=false", "logFormatVersion=1", "emitKubernetesEvents=true"],
     ...["kubernetesEventsExtraAnnotations.team=a", "webhookURL=https://h.example.com/x"],

@@ -24,6 +24,7 @@ exactly the ones nthd reads.
   (list "NODE_TERMINATION_GRACE_PERIOD" $v.nodeTerminationGracePeriod)
   (list "NTHD_DEADLINE_SAFETY_MARGIN_SECONDS" $v.deadlineSafetyMarginSeconds)
   (list "NTHD_MAX_CONCURRENT_DRAINS" $v.maxConcurrentDrains)
+  (list "NTHD_SCHEDULED_DRAIN_LEAD_SECONDS" $v.scheduledDrainLeadSeconds)
   (list "ENABLE_REBALANCE_MONITORING" $v.enableRebalanceMonitoring)
   (list "ENABLE_REBALANCE_DRAINING" $v.enableRebalanceDraining)
   (list "LOG_LEVEL" $v.logLevel)
