@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   "DRAIN_DEADLINE",
   "DRAIN_FAILED",
   "AWS_API",
+  /** AWS refused a call (AccessDenied, UnauthorizedOperation); context.action names the IAM action. */
+  "AWS_PERMISSION",
   "MESSAGE_INVALID",
   "WEBHOOK",
 ] as const;
