@@ -1,0 +1,89 @@
+// Counts the API requests the handler made, from the API server's own metrics.
+// Flow control (APF) classifies every request by who made it: requests of a
+// ServiceAccount outside kube-system go to the "service-accounts" flow schema,
+// while the ground's controllers, scheduler and kwok use an admin certificate
+// (exempt). The bench's handler is the only ServiceAccount client, so the
+// difference of the counters before and after a scenario is its request count.
+
+import { readFileSync } from "node:fs";
+import { request } from "node:https";
+import { join } from "node:path";
+import type { BenchGround } from "./ground.ts";
+
+export const HANDLER_FLOW_SCHEMA = "service-accounts";
+
+export interface RequestCounts {
+  /** Requests admitted by flow control (watches count once, when they start). */
+  readonly dispatched: number;
+  /** Requests other than watches that finished (flow control's "regular" type). */
+  readonly regular: number;
+  /** Requests flow control turned away with 429 (server-side throttling). */
+  readonly rejected: number;
+}
+
+function scrape(g: BenchGround): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: g.apiserverPort,
+        path: "/metrics",
+        ca: readFileSync(join(g.pki, "ca.crt")),
+        cert: readFileSync(join(g.pki, "admin.crt")),
+        key: readFileSync(join(g.pki, "admin.key")),
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          body += d;
+        });
+        res.on("end", () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`/metrics: ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("/metrics timed out")));
+    req.end();
+  });
+}
+
+/** Sum of every sample of `metric` whose labels include all of `match`. */
+export function sumMetric(text: string, metric: string, match: Record<string, string>): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${metric}{`)) continue;
+    const close = line.lastIndexOf("}");
+    const labels = line.slice(metric.length + 1, close);
+    const ok = Object.entries(match).every(([k, v]) => labels.includes(`${k}="${v}"`));
+    if (ok)
+      sum += Number(
+        line
+          .slice(close + 1)
+          .trim()
+          .split(" ")[0],
+      );
+  }
+  return sum;
+}
+
+export async function handlerRequestCounts(g: BenchGround): Promise<RequestCounts> {
+  const text = await scrape(g);
+  const fs = { flow_schema: HANDLER_FLOW_SCHEMA };
+  const exec = "apiserver_flowcontrol_request_execution_seconds_count";
+  return {
+    dispatched: sumMetric(text, "apiserver_flowcontrol_dispatched_requests_total", fs),
+    regular: sumMetric(text, exec, { ...fs, type: "regular" }),
+    rejected: sumMetric(text, "apiserver_flowcontrol_rejected_requests_total", fs),
+  };
+}
+
+export function diffCounts(before: RequestCounts, after: RequestCounts): RequestCounts {
+  return {
+    dispatched: after.dispatched - before.dispatched,
+    regular: after.regular - before.regular,
+    rejected: after.rejected - before.rejected,
+  };
+}

@@ -1,0 +1,181 @@
+// How each handler under test is started against the ground: nthd (the
+// bundle, or src/ with --source) and aws-node-termination-handler (NTH).
+// Each gets only the settings its mode needs, by the names it reads; every
+// other setting stays at its default ("defaults against defaults").
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { freePort } from "../../test/env/peers.ts";
+import type { BenchGround } from "./ground.ts";
+import { type HandlerIdentity, installInClusterFiles } from "./identity.ts";
+import { type SpawnedProcess, spawnMeasured } from "./proc.ts";
+import { waitHttpOk } from "./ready.ts";
+import { repoRoot } from "./results.ts";
+
+export const HANDLERS = ["nthd", "nth"] as const;
+export type HandlerName = (typeof HANDLERS)[number];
+
+export const NTH_VERSION = process.env.NTH_VERSION ?? "v1.25.6";
+export const BENCH_REGION = "us-east-1";
+
+export interface HandlerContext {
+  readonly g: BenchGround;
+  readonly identity: HandlerIdentity;
+  /** Where process logs go. */
+  readonly logDir: string;
+  /** Run nthd from src/main.ts instead of dist/nthd.mjs. */
+  readonly fromSource: boolean;
+}
+
+export type LaunchSpec =
+  | { readonly mode: "queue"; readonly queueUrl: string }
+  | { readonly mode: "imds"; readonly nodeName: string; readonly metadataUrl: string };
+
+export interface RunningHandler {
+  readonly name: HandlerName;
+  readonly proc: SpawnedProcess;
+  /** Date.now() when the handler reported ready. */
+  readonly readyAt: number;
+  /** Spawn to ready, in ms. */
+  readonly readyMs: number;
+  /** What "ready" means for this handler (they differ, see docs/benchmarks.md). */
+  readonly readySignal: string;
+  stop(): Promise<void>;
+}
+
+export function nthBinary(): string {
+  const cache = process.env.NTHD_CACHE ?? join(process.env.HOME ?? "/root", ".cache", "nthd");
+  return join(cache, "bin", `nth-${NTH_VERSION}`);
+}
+
+/** Why a handler cannot run here, or undefined when it can. */
+export function unavailableReason(name: HandlerName, fromSource: boolean): string | undefined {
+  if (name === "nthd") {
+    const bundle = join(repoRoot, "dist", "nthd.mjs");
+    return fromSource || existsSync(bundle) ? undefined : `${bundle} missing: run npm run build`;
+  }
+  return existsSync(nthBinary())
+    ? undefined
+    : `${nthBinary()} missing: run npm run bench:nth-build`;
+}
+
+/** Base environment: nothing inherited but PATH and HOME; AWS credentials are dummies for moto. */
+function baseEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/root",
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    // Never reach for the real instance metadata address for credentials or region.
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+}
+
+/**
+ * IMDS mode for both handlers. The metadata mock serves either Spot notices or
+ * scheduled events, never both; with `spot` the scheduled-events path answers
+ * 404, which NTH treats as a monitor error (and exits after three in a row).
+ * A real instance with nothing scheduled answers "[]". So both handlers run
+ * with the scheduled-events monitor off and poll the same Spot path.
+ */
+function imdsEnv(spec: { nodeName: string; metadataUrl: string }): Record<string, string> {
+  return {
+    NODE_NAME: spec.nodeName,
+    INSTANCE_METADATA_URL: spec.metadataUrl,
+    ENABLE_SCHEDULED_EVENT_DRAINING: "false",
+  };
+}
+
+let inClusterInstalled = false;
+
+export async function launchHandler(
+  name: HandlerName,
+  ctx: HandlerContext,
+  spec: LaunchSpec,
+  label: string,
+  readyTimeoutMs = 60_000,
+): Promise<RunningHandler> {
+  const logFile = join(ctx.logDir, `${label}.log`);
+  if (name === "nthd") {
+    const probesPort = await freePort();
+    const env: Record<string, string> = {
+      ...baseEnv(),
+      KUBECONFIG: ctx.identity.kubeconfig,
+      ENABLE_PROBES_SERVER: "true",
+      PROBES_SERVER_PORT: String(probesPort),
+      NTHD_BIND_ADDRESS: "127.0.0.1",
+    };
+    if (spec.mode === "queue") {
+      Object.assign(env, {
+        ENABLE_SQS_TERMINATION_DRAINING: "true",
+        QUEUE_URL: spec.queueUrl,
+        AWS_REGION: BENCH_REGION,
+        AWS_ENDPOINT: ctx.g.state.motoUrl,
+      });
+    } else {
+      Object.assign(env, imdsEnv(spec));
+    }
+    const entry = ctx.fromSource
+      ? join(repoRoot, "src", "main.ts")
+      : join(repoRoot, "dist", "nthd.mjs");
+    const proc = spawnMeasured(process.execPath, [entry], env, logFile);
+    const readyAt = await waitHttpOk(`http://127.0.0.1:${probesPort}/readyz`, {
+      timeoutMs: readyTimeoutMs,
+      alive: () => !proc.exited(),
+    }).catch(async (err: unknown) => {
+      await proc.stop();
+      throw new Error(`nthd not ready: ${(err as Error).message} (log: ${logFile})`);
+    });
+    proc.sampler.sample();
+    return {
+      name,
+      proc,
+      readyAt,
+      readyMs: readyAt - proc.startedAt,
+      readySignal: "GET /readyz answers 200",
+      stop: () => proc.stop(),
+    };
+  }
+
+  // NTH builds its Kubernetes client from the in-cluster configuration only.
+  if (!inClusterInstalled) {
+    installInClusterFiles(ctx.identity);
+    inClusterInstalled = true;
+  }
+  const env: Record<string, string> = {
+    ...baseEnv(),
+    KUBERNETES_SERVICE_HOST: "127.0.0.1",
+    KUBERNETES_SERVICE_PORT: String(ctx.g.apiserverPort),
+    // Its probe and metrics servers listen on every interface: keep them off.
+    ENABLE_PROBES_SERVER: "false",
+    ENABLE_PROMETHEUS_SERVER: "false",
+  };
+  if (spec.mode === "queue") {
+    Object.assign(env, {
+      ENABLE_SQS_TERMINATION_DRAINING: "true",
+      QUEUE_URL: spec.queueUrl,
+      AWS_REGION: BENCH_REGION,
+      AWS_ENDPOINT: ctx.g.state.motoUrl,
+      // Required even in queue mode (NTH panics without it); used only in its logs.
+      NODE_NAME: "nth-bench-queue-processor",
+    });
+  } else {
+    Object.assign(env, imdsEnv(spec));
+  }
+  const proc = spawnMeasured(nthBinary(), [], env, logFile);
+  // NTH has no readiness endpoint; this log line follows the start of its monitors.
+  const readyAt = await proc
+    .waitForOutput(/has started successfully/, readyTimeoutMs)
+    .catch(async (err: unknown) => {
+      await proc.stop();
+      throw new Error(`NTH not ready: ${(err as Error).message}`);
+    });
+  proc.sampler.sample();
+  return {
+    name,
+    proc,
+    readyAt,
+    readyMs: readyAt - proc.startedAt,
+    readySignal: 'log line "has started successfully"',
+    stop: () => proc.stop(),
+  };
+}

@@ -1,0 +1,210 @@
+// Queue mode under a mass interruption: N kwok nodes (EC2 instances on moto)
+// with P pods each across Deployments with PDBs, and one Spot interruption
+// warning per node put on the queue at once. Measured from outside the
+// handler: time to all cordoned, notice-to-cordon per node, time to all
+// drained, pods evicted inside the 2-minute notice, API requests made, peak
+// RSS and CPU. Notice time = when the message was sent.
+// Usage: node bench/mass-interruption.ts [--nodes 100] [--pods-per-node 10]
+//        [--replicas 50] [--grace 5] [--timeout-seconds 300] [--handlers nthd,nth]
+//        [--source] [--no-write]
+import { CoreV1Api } from "@kubernetes/client-node";
+import { diffCounts, handlerRequestCounts, type RequestCounts } from "./lib/apiserver-metrics.ts";
+import { benchArgs, intOption } from "./lib/args.ts";
+import { awsClients, createQueue, deleteQueue, sendSpotWarnings } from "./lib/aws.ts";
+import {
+  createDeployment,
+  createNamespace,
+  createPdb,
+  deleteNodes,
+  waitPdbsSettled,
+  waitPodsReady,
+} from "./lib/cluster.ts";
+import { createInstanceNodes, createSpareNodes } from "./lib/fleet.ts";
+import { pollUntil, sleep } from "./lib/ground.ts";
+import { type HandlerName, launchHandler, type RunningHandler } from "./lib/handlers.ts";
+import { type InterruptionOutcome, interruptionOutcome } from "./lib/outcome.ts";
+import { cdfSvg } from "./lib/plot.ts";
+import { writeArtifact } from "./lib/results.ts";
+import { benchSession } from "./lib/session.ts";
+import { type Cell, fmt, markdownTable, mib, ms, pct, seconds } from "./lib/table.ts";
+import { watchCordons, watchPods } from "./lib/watch.ts";
+
+const USAGE =
+  "usage: node bench/mass-interruption.ts [--nodes N] [--pods-per-node P] [--replicas R] [--grace S] [--timeout-seconds T] [--handlers nthd,nth] [--source] [--no-write]";
+const values = benchArgs(USAGE, {
+  nodes: { type: "string", default: "100" },
+  "pods-per-node": { type: "string", default: "10" },
+  replicas: { type: "string", default: "50" },
+  grace: { type: "string", default: "5" },
+  "pdb-max-unavailable": { type: "string", default: "20%" },
+  "timeout-seconds": { type: "string", default: "300" },
+});
+const nodeCount = intOption(values, "nodes");
+const podsPerNode = intOption(values, "pods-per-node", 0);
+const replicasPerDeployment = intOption(values, "replicas");
+const graceSeconds = intOption(values, "grace", 0);
+const timeoutSeconds = intOption(values, "timeout-seconds");
+const pdbMaxUnavailable = String(values["pdb-max-unavailable"]);
+const NOTICE_MS = 120_000;
+
+interface HandlerRun {
+  outcome?: InterruptionOutcome;
+  requests?: RequestCounts;
+  readyMs?: number;
+  peakRssBytes?: number;
+  cpuPct?: number;
+  cpuSeconds?: number;
+  /** Wall time from the first notice to the end of observation. */
+  observedMs?: number;
+  error?: string;
+}
+
+await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => {
+  const { sqs, ec2 } = awsClients(g.state.motoUrl);
+  const core = g.kc.makeApiClient(CoreV1Api);
+  const runs: Partial<Record<HandlerName, HandlerRun>> = {};
+  for (const h of handlers) {
+    const r: HandlerRun = {};
+    runs[h] = r;
+    // Fresh fleet, workloads and queue per handler: no state carries over.
+    const pool = `mass-${h}`;
+    const namespace = pool;
+    const totalPods = nodeCount * podsPerNode;
+    process.stderr.write(`[mass] ${h}: ${nodeCount} nodes, ${totalPods} pods\n`);
+    const instances = await createInstanceNodes(g, ec2, pool, nodeCount, podsPerNode);
+    const nodeNames = new Set(instances.map((i) => i.privateDnsName));
+    await createNamespace(g, namespace);
+    const deployments = Math.ceil(totalPods / replicasPerDeployment);
+    for (let d = 0; d < deployments; d++) {
+      const replicas = Math.min(replicasPerDeployment, totalPods - d * replicasPerDeployment);
+      const app = `app-${d}`;
+      await createDeployment(
+        g,
+        namespace,
+        { app, pool, graceSeconds, useFullGrace: true },
+        replicas,
+      );
+      await createPdb(g, namespace, app, pdbMaxUnavailable);
+    }
+    await waitPodsReady(g, namespace, totalPods, 600_000);
+    // Room for the replacements once the fleet is cordoned (110 pods a node).
+    const spares = await createSpareNodes(g, pool, Math.max(1, Math.ceil(totalPods / 110)), 110);
+    await waitPdbsSettled(g, namespace);
+    const queueUrl = await createQueue(sqs, `nthd-bench-${pool}`);
+
+    let running: RunningHandler | undefined;
+    const cordons = await watchCordons(g.kc, `nthd-bench/pool=${pool}`);
+    const pods = await watchPods(g.kc, namespace, nodeNames);
+    try {
+      running = await launchHandler(h, ctx, { mode: "queue", queueUrl }, `${pool}`);
+      r.readyMs = running.readyMs;
+      await sleep(1000);
+      const before = await handlerRequestCounts(g);
+      const startMs = Date.now() - running.proc.startedAt;
+      const eventTime = Date.now();
+      const sentAt = await sendSpotWarnings(
+        sqs,
+        queueUrl,
+        instances.map((i) => i.instanceId),
+      );
+      const first = Math.min(...sentAt.values());
+      const deadline = eventTime + NOTICE_MS;
+      const allDone = () =>
+        [...nodeNames].every((n) => cordons.cordonedAt.has(n)) &&
+        [...pods.pods.values()].every((p) => p.goneAt !== undefined);
+      await pollUntil(
+        "all nodes cordoned and drained",
+        () => (allDone() ? true : undefined),
+        timeoutSeconds * 1000,
+        250,
+      ).catch((err: unknown) => process.stderr.write(`[mass] ${h}: ${(err as Error).message}\n`));
+      const endMs = Date.now() - running.proc.startedAt;
+      r.observedMs = Date.now() - first;
+      await sleep(1000);
+      r.requests = diffCounts(before, await handlerRequestCounts(g));
+      running.proc.sampler.sample();
+      r.peakRssBytes = running.proc.sampler.peakRssBytes();
+      r.cpuPct = running.proc.sampler.cpuPercent(startMs, endMs);
+      r.cpuSeconds = running.proc.sampler.cpuSecondsBetween(startMs, endMs);
+      r.outcome = interruptionOutcome({
+        sentAt,
+        nodeOfInstance: new Map(instances.map((i) => [i.instanceId, i.privateDnsName])),
+        cordonedAt: cordons.cordonedAt,
+        pods: pods.pods,
+        deadline,
+      });
+      process.stderr.write(
+        `[mass] ${h}: ${r.outcome.nodesCordoned}/${nodeCount} cordoned, ${r.outcome.podsGone}/${r.outcome.pods} pods gone\n`,
+      );
+    } catch (err) {
+      r.error = (err as Error).message;
+      process.stderr.write(`[mass] ${h} failed: ${r.error}\n`);
+    } finally {
+      await running?.stop();
+      cordons.stop();
+      pods.stop();
+      await deleteQueue(sqs, queueUrl);
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+      await deleteNodes(g, [...nodeNames, ...spares]);
+    }
+  }
+
+  const rows: Cell[][] = Object.entries(runs).map(([h, r]) => {
+    const o = r.outcome;
+    if (o === undefined) return [h, `failed: ${r.error?.slice(0, 80)}`];
+    return [
+      h,
+      `${o.nodesCordoned}/${o.nodes}`,
+      seconds(o.allCordonedMs),
+      ms(o.noticeToCordonMs.p50),
+      ms(o.noticeToCordonMs.p99),
+      ms(o.noticeToCordonMs.max),
+      seconds(o.allDrainedMs),
+      `${pct(o.evictedBeforeDeadlinePct)} / ${pct(o.goneBeforeDeadlinePct)}`,
+      r.requests ? String(r.requests.dispatched) : "n/a",
+      mib(r.peakRssBytes),
+      `${fmt(r.cpuSeconds, 1, " s")} (${fmt(r.cpuPct, 0, " %")})`,
+    ];
+  });
+  const table = markdownTable(
+    [
+      "handler",
+      "cordoned",
+      "all cordoned",
+      "notice→cordon p50",
+      "p99",
+      "max",
+      "all drained",
+      "pods evicted / gone in 2 min",
+      "API requests",
+      "peak RSS",
+      "CPU",
+    ],
+    rows,
+  );
+  if (!values["no-write"]) {
+    const svg = cdfSvg(
+      `Queue mode, ${nodeCount} simultaneous Spot warnings: notice to node cordoned`,
+      Object.entries(runs).map(([h, r]) => ({ label: h, valuesMs: r.outcome?.latenciesMs ?? [] })),
+    );
+    process.stdout.write(`Plot: ${writeArtifact("mass-interruption", "svg", svg)}\n`);
+  }
+  // Raw latencies stay in the JSON only through the summary, to keep files small at 1,000 nodes.
+  const slim = Object.fromEntries(
+    Object.entries(runs).map(([h, r]) => [
+      h,
+      { ...r, outcome: r.outcome ? { ...r.outcome, latenciesMs: undefined } : undefined },
+    ]),
+  );
+  return {
+    table,
+    results: {
+      nodes: nodeCount,
+      podsPerNode,
+      replicasPerDeployment,
+      graceSeconds,
+      pdbMaxUnavailable,
+      runs: slim,
+    },
+  };
+});
