@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# nthd container image: the esbuild bundle on a distroless Node.js 26 runtime.
+# nthd container image: the esbuild bundle (entry file and chunks) on a distroless Node.js 26 runtime.
 # Multi-platform: docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/nthd:TAG .
 # The bundle is plain JavaScript (no native modules), so the build stage runs on the build
 # host's platform and only the runtime base differs per target platform.
@@ -17,10 +17,8 @@ COPY scripts/ scripts/
 COPY src/ src/
 RUN npm run build \
  && mkdir -p /out \
- && cp dist/nthd.mjs /out/nthd.mjs \
- && if [ -f dist/nthd.mjs.LEGAL.txt ]; then cp dist/nthd.mjs.LEGAL.txt /out/; fi \
- # No source maps in the image: drop the pointer to the map that is not shipped.
- && sed -i '/^\/\/# sourceMappingURL=/d' /out/nthd.mjs
+ # The entry file and its chunks; no source maps in the image.
+ && cp -r dist/. /out/ && find /out -name '*.map' -delete
 
 FROM ${RUNTIME_IMAGE}
 ARG VERSION=0.1.0
