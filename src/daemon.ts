@@ -3,12 +3,16 @@ import { createDrainEngine } from "./drain/engine.ts";
 import { errorMessage, isNthdError } from "./errors.ts";
 import { createKubeClient, type KubeClient } from "./kube/client.ts";
 import { createNoticeHandler } from "./notice-handler.ts";
+import { watchApiHealth } from "./observe/api-health.ts";
 import { createLogger, type Logger } from "./observe/log.ts";
 import { enableProcessMetrics, registry, setBuildInfo } from "./observe/metrics.ts";
 import { readiness } from "./observe/readiness.ts";
 import { listenersFromConfig, type ObserveServer, startObserveServer } from "./observe/server.ts";
 import { webhookFromConfig } from "./observe/webhook.ts";
 import { VERSION } from "./version.ts";
+
+const API_HEALTH_INTERVAL_MS = 5_000;
+const API_HEALTH_TIMEOUT_MS = 4_000;
 
 /** What a mode needs from the daemon. */
 export interface ModeContext {
@@ -69,10 +73,23 @@ export async function runDaemon(loaded: LoadedConfig): Promise<number> {
     const handle = createNoticeHandler({ engine, webhook, log });
     const context: ModeContext = { loaded, kube, engine, handle, log, signal: stop.signal };
     log.info({ version: VERSION, dryRun: config.dryRun }, "nthd starting");
+    // Any answer, even "no such node", proves the API server is reachable.
+    const probeNode = config.nodeName || "nthd-api-health-probe";
+    const healthStop = new AbortController();
+    const health = watchApiHealth({
+      probe: (signal) => kube.getNode(probeNode, { signal }),
+      readiness,
+      intervalMs: API_HEALTH_INTERVAL_MS,
+      timeoutMs: API_HEALTH_TIMEOUT_MS,
+      log,
+      signal: AbortSignal.any([stop.signal, healthStop.signal]),
+    });
     try {
       if (mode === "imds") await (await import("./modes/imds.ts")).runImdsMode(context);
       else await (await import("./modes/queue.ts")).runQueueMode(context);
     } finally {
+      healthStop.abort();
+      await health;
       await engine.close();
       await webhook?.close();
     }

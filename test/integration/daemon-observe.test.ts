@@ -1,0 +1,188 @@
+// Observability of the real nthd: the metrics a handled notice moves, a
+// webhook receiver that hangs without delaying the drain, and /readyz
+// following the API server's reachability.
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { eventually } from "../env/eventually.ts";
+import {
+  createNode,
+  freePort,
+  ground,
+  kubeConfig,
+  type MetadataMock,
+  randomInstanceId,
+  startMetadataMock,
+  waitNodeReady,
+} from "../env/ground.ts";
+import { type NthdProcess, startNthd } from "../env/nthd-process.ts";
+import { type Forwarder, startForwarder } from "../env/tcp-forwarder.ts";
+
+const suffix = Math.random().toString(36).slice(2, 8);
+
+/** Sum of a metric's samples whose labels include every pair given. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name} `) && !line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
+}
+
+describe("nthd observability end to end", () => {
+  const kc = kubeConfig();
+  const core = kc.makeApiClient(CoreV1Api);
+  const namespace = `observe-${suffix}`;
+  const nodeName = `observe-${suffix}`;
+  let mock: MetadataMock;
+  let api: Forwarder;
+  let hangingWebhook: Server;
+  let webhookHits = 0;
+  let nthd: NthdProcess;
+  let metricsPort: number;
+  let probesPort: number;
+
+  before(async () => {
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await createNode(
+      { name: nodeName, instanceId: randomInstanceId(), labels: { "nthd-test": namespace } },
+      kc,
+    );
+    await waitNodeReady(nodeName, kc);
+    const labels = { app: "web" };
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: "web" },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              nodeSelector: { "nthd-test": namespace },
+              terminationGracePeriodSeconds: 2,
+              containers: [{ name: "web", image: "registry.invalid/web:1" }],
+            },
+          },
+        },
+      },
+    });
+    await eventually("2 running pods", async () => {
+      const pods = await core.listNamespacedPod({ namespace });
+      return pods.items.filter((p) => p.status?.phase === "Running").length === 2
+        ? true
+        : undefined;
+    });
+    // The API server behind a forwarder the test can cut; the serving
+    // certificate is for 127.0.0.1, so the port does not matter to TLS.
+    api = await startForwarder(Number(new URL(ground().apiserverUrl).port));
+    const kubeconfig = join(tmpdir(), `nthd-observe-${suffix}.kubeconfig`);
+    writeFileSync(
+      kubeconfig,
+      readFileSync(ground().kubeconfig, "utf8").replace(
+        ground().apiserverUrl,
+        `https://127.0.0.1:${api.port}`,
+      ),
+    );
+    hangingWebhook = createServer(() => {
+      webhookHits++; // never answers
+    });
+    await new Promise<void>((resolve) => hangingWebhook.listen(0, "127.0.0.1", resolve));
+    const webhookAddress = hangingWebhook.address();
+    const webhookPort =
+      typeof webhookAddress === "object" && webhookAddress ? webhookAddress.port : 0;
+    mock = await startMetadataMock(["spot", "-a", "terminate"]);
+    [metricsPort, probesPort] = [await freePort(), await freePort()];
+    nthd = startNthd({
+      NODE_NAME: nodeName,
+      KUBECONFIG: kubeconfig,
+      INSTANCE_METADATA_URL: mock.url,
+      ENABLE_PROMETHEUS_SERVER: "true",
+      PROMETHEUS_SERVER_PORT: String(metricsPort),
+      ENABLE_PROBES_SERVER: "true",
+      PROBES_SERVER_PORT: String(probesPort),
+      NTHD_BIND_ADDRESS: "127.0.0.1",
+      WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/hook`,
+    });
+  });
+
+  after(async () => {
+    const code = await nthd?.stop();
+    await mock?.stop();
+    await api?.close();
+    hangingWebhook?.closeAllConnections();
+    await new Promise<void>((resolve) => hangingWebhook?.close(() => resolve()));
+    await core.deleteNamespace({ name: namespace }).catch(() => {});
+    await core.deleteNode({ name: nodeName }).catch(() => {});
+    assert.equal(code, 0, nthd?.output());
+  });
+
+  test("a handled Spot notice moves the counters and histograms; a hanging webhook delays nothing", async () => {
+    await eventually("node drained", async () => {
+      const pods = await core.listNamespacedPod({
+        namespace,
+        fieldSelector: `spec.nodeName=${nodeName}`,
+      });
+      return pods.items.length === 0 ? true : undefined;
+    });
+    const metrics = await eventually("drain outcome counted", async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return sample(text, "nthd_drains_total", { outcome: "completed" }) >= 1 ? text : undefined;
+    });
+    assert.equal(
+      sample(metrics, "nthd_notices_received_total", { kind: "spot-interruption", source: "imds" }),
+      1,
+    );
+    assert.ok(
+      sample(metrics, "actions_total", {
+        node_action: "cordon-and-drain",
+        node_status: "success",
+      }) >= 1,
+    );
+    assert.equal(
+      sample(metrics, "nthd_notice_to_cordon_seconds_count", { kind: "spot-interruption" }),
+      1,
+    );
+    assert.equal(
+      sample(metrics, "nthd_notice_to_drained_seconds_count", { kind: "spot-interruption" }),
+      1,
+    );
+    assert.equal(sample(metrics, "nthd_pods_evicted_total", { kind: "spot-interruption" }), 2);
+    assert.equal(sample(metrics, "nthd_interruptions_total", { kind: "spot-interruption" }), 1);
+    // NTH's unbounded per-node series is not exported.
+    assert.doesNotMatch(metrics, /^actions_node_total/m);
+    // The drain finished while the webhook receiver still holds the request.
+    await eventually("webhook attempted", async () => (webhookHits > 0 ? true : undefined), 10_000);
+  });
+
+  test("/readyz turns unready while the API server is unreachable, and ready again", async () => {
+    const readyz = async () => (await fetch(`http://127.0.0.1:${probesPort}/readyz`)).status;
+    await eventually("ready", async () => ((await readyz()) === 200 ? true : undefined));
+    await api.cut();
+    const body = await eventually(
+      "unready",
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${probesPort}/readyz`);
+        return response.status === 503 ? await response.text() : undefined;
+      },
+      20_000,
+    );
+    assert.match(body, /kube/);
+    // Liveness is about the process, not its peers.
+    assert.equal((await fetch(`http://127.0.0.1:${probesPort}/healthz`)).status, 200);
+    await api.restore();
+    await eventually(
+      "ready again",
+      async () => ((await readyz()) === 200 ? true : undefined),
+      20_000,
+    );
+  });
+});
