@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once per machine) every real peer the test ground runs, into
 # $NTHD_CACHE/bin/<name>-<version>. Only the Go module proxy and PyPI are used.
-# Usage: install-peers.sh [kube|etcd|kwok|aemm|moto|helm ...]   (default: all)
+# Usage: install-peers.sh [kube|etcd|kwok|aemm|moto|helm|promtool|kubeconform ...]   (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.sh
@@ -90,6 +90,7 @@ build_kwok() {
 build_aemm() { go_install ec2-metadata-mock github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock "$AEMM_VERSION"; }
 build_helm() { go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"; }
 build_promtool() { go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_VERSION"; }
+build_kubeconform() { go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"; }
 
 build_moto() {
   local venv="$NTHD_CACHE/moto-$MOTO_VERSION"
@@ -102,7 +103,7 @@ build_moto() {
 }
 
 peers=("$@")
-[[ ${#peers[@]} -eq 0 ]] && peers=(moto aemm kwok etcd helm promtool kube)
+[[ ${#peers[@]} -eq 0 ]] && peers=(moto aemm kwok etcd helm promtool kubeconform kube)
 # One installer per peer at a time (parallel runs share the cache).
 for p in "${peers[@]}"; do
   (

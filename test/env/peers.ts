@@ -33,6 +33,7 @@ const BINARY_VERSION_KEY: Record<string, string> = {
   "ec2-metadata-mock": "aemm",
   helm: "helm",
   promtool: "promtool",
+  kubeconform: "kubeconform",
 };
 
 /** Path of a peer binary built by install-peers.sh. */
