@@ -89,6 +89,15 @@ export function actionFor(
     case "uncordon":
       return "uncordon";
     case "cordon":
+      // Sources report a rebalance recommendation as a cordon (what AWS
+      // asks for); ENABLE_REBALANCE_DRAINING upgrades it to a drain.
+      if (
+        notice.kind === "rebalance-recommendation" &&
+        config.enableRebalanceDraining &&
+        !config.cordonOnly
+      ) {
+        return "drain";
+      }
       return "cordon";
     case "drain":
       if (config.cordonOnly) return "cordon";

@@ -111,6 +111,21 @@ describe("policy table", () => {
       ),
       "drain",
     );
+    // What both sources actually send for a rebalance recommendation: a cordon.
+    const rebalance = { kind: "rebalance-recommendation", action: "cordon" } as const;
+    assert.equal(actionFor(rebalance, cfg), "cordon");
+    assert.equal(actionFor(rebalance, { ...cfg, enableRebalanceDraining: true }), "drain");
+    assert.equal(
+      actionFor(rebalance, { cordonOnly: true, enableRebalanceDraining: true }),
+      "cordon",
+    );
+    assert.equal(
+      actionFor(
+        { kind: "spot-interruption", action: "cordon" },
+        { ...cfg, enableRebalanceDraining: true },
+      ),
+      "cordon",
+    );
     assert.equal(
       actionFor(
         { kind: "scheduled-maintenance", action: "uncordon" },
