@@ -24,6 +24,7 @@ import {
 } from "../../src/drain/record.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
 import type { Notice, NoticeKind } from "../../src/notice.ts";
+import { registry } from "../../src/observe/metrics.ts";
 import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";
 
@@ -132,6 +133,12 @@ async function pdb(
       ? p
       : undefined;
   });
+}
+
+/** nthd's own count of evictions refused by a PodDisruptionBudget (this process's registry). */
+async function pdbBlockedCount(): Promise<number> {
+  const metric = await registry.getSingleMetric("nthd_eviction_pdb_blocked_total")?.get();
+  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }
 
 async function runningPods(ns: string, app?: string): Promise<V1Pod[]> {
@@ -260,7 +267,9 @@ describe("drain engine on the test ground", { concurrency: true, timeout: 240_00
     const node = nodes[0] as string;
     await deployment(ns, "web", { replicas: 3, nodeSelector: label, grace: 2 });
     await readyCount(ns, "web", 3);
-    await pdb(ns, "web", 2, 1);
+    // A budget that allows nothing yet: every eviction is refused (429)
+    // until the test relaxes it, so the retry path runs every time.
+    await pdb(ns, "web", 3, 0);
     // A DaemonSet pod on the node stays (ignore-daemon-sets=true).
     await apps.createNamespacedDaemonSet({
       namespace: ns,
@@ -285,8 +294,16 @@ describe("drain engine on the test ground", { concurrency: true, timeout: 240_00
     try {
       await watch.arm("web", 3);
       const e = engine();
-      const report = await e.handle(notice({ deadline: new Date(Date.now() + 120_000) }), node)
-        .done;
+      const blockedBefore = await pdbBlockedCount();
+      const running = e.handle(notice({ deadline: new Date(Date.now() + 120_000) }), node).done;
+      await eventually("nthd refused by the PDB", async () =>
+        (await pdbBlockedCount()) > blockedBefore ? true : undefined,
+      );
+      await policy.patchNamespacedPodDisruptionBudget(
+        { name: "web", namespace: ns, body: { spec: { minAvailable: 2 } } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+      const report = await running;
       assert.equal(report.result, "drained", report.message);
       const web = report.pods.filter((p) => p.pod.name.startsWith("web-"));
       const seen = JSON.stringify(report.pods);
