@@ -24,7 +24,7 @@ import {
 } from "../../src/drain/record.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
 import type { Notice, NoticeKind } from "../../src/notice.ts";
-import { registry } from "../../src/observe/metrics.ts";
+import { drainsInProgress, registry } from "../../src/observe/metrics.ts";
 import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";
 
@@ -562,5 +562,48 @@ describe("drain engine on the test ground", { concurrency: true, timeout: 240_00
     assert.deepEqual(e.active().sort(), [...nodes, ...more].sort());
     await e.close();
     assert.equal((await queued[0]?.done)?.result, "cancelled");
+  });
+});
+
+// Alone in its suite: the in-progress gauge then counts only this engine's drains.
+describe("drain engine under a mass interruption", { timeout: 240_000 }, () => {
+  test("200 nodes noticed at once: all cordoned, drains bounded by the configured concurrency", async () => {
+    const label = { "nthd-drain-test": unique("mass") };
+    const names = Array.from({ length: 200 }, () => unique("mass-node"));
+    // Created in parallel batches; kwok marks them Ready on its own.
+    for (let i = 0; i < names.length; i += 25) {
+      await Promise.all(
+        names.slice(i, i + 25).map(async (name) => {
+          await createNode({ name, instanceId: randomInstanceId(), labels: label }, kc);
+          cleanup.push(() => core.deleteNode({ name }));
+        }),
+      );
+    }
+    const limit = 20;
+    const e = engine({ maxConcurrentDrains: limit });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      void drainsInProgress.get().then((m) => {
+        peak = Math.max(peak, m.values[0]?.value ?? 0);
+      });
+    }, 5);
+    try {
+      const handled = names.map((node) => e.handle(notice(), node));
+      await Promise.all(handled.map((h) => h.recorded));
+      const cordoned = await core.listNode({
+        labelSelector: `nthd-drain-test=${label["nthd-drain-test"]}`,
+      });
+      assert.equal(cordoned.items.length, 200);
+      assert.equal(cordoned.items.filter((n) => n.spec?.unschedulable === true).length, 200);
+      const reports = await Promise.all(handled.map((h) => h.done));
+      assert.ok(
+        reports.every((r) => r.result === "drained"),
+        reports.map((r) => r.message).join("; "),
+      );
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(peak >= 1, "drains ran");
+    assert.ok(peak <= limit, `at most ${limit} drains at once, saw ${peak}`);
   });
 });
