@@ -85,6 +85,21 @@ function imdsEnv(spec: { nodeName: string; metadataUrl: string }): Record<string
   };
 }
 
+/**
+ * Variables named `<prefix>X` in the bench's own environment, given to the
+ * handler as `X`: a way to profile (`BENCH_NTHD_NODE_OPTIONS=--cpu-prof`) or
+ * to try a non-default setting without editing the scripts.
+ */
+function passThrough(prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith(prefix) && key.length > prefix.length && value !== undefined) {
+      out[key.slice(prefix.length)] = value;
+    }
+  }
+  return out;
+}
+
 let inClusterInstalled = false;
 
 export async function launchHandler(
@@ -104,6 +119,7 @@ export async function launchHandler(
       PROBES_SERVER_PORT: String(probesPort),
       NTHD_BIND_ADDRESS: "127.0.0.1",
     };
+    Object.assign(env, passThrough("BENCH_NTHD_"));
     if (spec.mode === "queue") {
       Object.assign(env, {
         ENABLE_SQS_TERMINATION_DRAINING: "true",

@@ -405,7 +405,7 @@ export const SETTINGS = {
     10,
     "integer 1..1000",
     "queue",
-    "Messages handled at the same time by one replica.",
+    "Message workers per replica (NTH's setting); each works on up to 10 messages at once, one SQS receive batch, so a replica holds up to 10 x WORKERS messages.",
   ),
   checkTagBeforeDraining: setting(
     "check-tag-before-draining",

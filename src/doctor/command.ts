@@ -4,9 +4,10 @@
  * checklist with fixes, or JSON with --json. Exit 0 when nothing failed,
  * 1 when a check failed, 2 on bad usage or configuration.
  */
+
+import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig } from "../config.ts";
 import { errorMessage } from "../errors.ts";
-import { loadKubeConfig } from "../kube/client.ts";
 import { failed, renderChecklist } from "./check.ts";
 import { runDoctor } from "./run.ts";
 
@@ -49,6 +50,14 @@ export function splitDoctorArgs(argv: readonly string[]): DoctorFlags | { error:
   return flags;
 }
 
+/** Doctor uses the full client (it is a separate command); the daemon does not load it. */
+function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+  else kc.loadFromDefault();
+  return kc;
+}
+
 export async function doctorCommand(argv: readonly string[]): Promise<number> {
   const flags = splitDoctorArgs(argv);
   if ("error" in flags) {
@@ -60,7 +69,7 @@ export async function doctorCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   let loaded: ReturnType<typeof loadConfig>;
-  let kubeConfig: ReturnType<typeof loadKubeConfig>;
+  let kubeConfig: KubeConfig;
   try {
     loaded = loadConfig(flags.rest, process.env);
     kubeConfig = loadKubeConfig(loaded.config.kubeconfig);

@@ -3,8 +3,35 @@
  * on a small set of kinds instead of status codes and message text.
  * https://kubernetes.io/docs/reference/using-api/api-concepts/#api-status-codes
  */
-import { ApiException } from "@kubernetes/client-node";
 import { type ErrorCode, NthdError } from "../errors.ts";
+
+/**
+ * The API server answered with a status outside 2xx. `body` is the parsed
+ * Status object when the answer was JSON, else the raw text; a watch ERROR
+ * event becomes one of these too, with the Status object it carried.
+ */
+export class KubeApiError extends Error {
+  readonly status: number;
+  readonly body: unknown;
+  /** Response headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+
+  constructor(
+    status: number,
+    body: unknown,
+    headers: Readonly<Record<string, string | string[] | undefined>> = {},
+  ) {
+    const message =
+      typeof body === "object" && body !== null && typeof (body as StatusBody).message === "string"
+        ? ((body as StatusBody).message as string)
+        : `HTTP ${status}`;
+    super(message);
+    this.name = "KubeApiError";
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
+  }
+}
 
 export type KubeErrorKind =
   | "not-found" // 404
@@ -49,8 +76,8 @@ function statusBody(body: unknown): StatusBody | undefined {
 export function classifyKubeError(err: unknown): KubeErrorInfo {
   // Our own wrapper: classify what it wraps.
   if (err instanceof NthdError && err.cause !== undefined) return classifyKubeError(err.cause);
-  if (err instanceof ApiException) {
-    const status = err.code;
+  if (err instanceof KubeApiError) {
+    const status = err.status;
     const body = statusBody(err.body);
     // A PDB refusal says which budget and how many healthy pods only in details.causes.
     const causes = (body?.details?.causes ?? [])
@@ -60,8 +87,9 @@ export function classifyKubeError(err: unknown): KubeErrorInfo {
       typeof body?.message === "string" && body.message !== "" ? body.message : err.message;
     const message = causes.length > 0 ? `${base} ${causes.join("; ")}` : base;
     const reason = typeof body?.reason === "string" ? body.reason : undefined;
-    const retryAfterRaw = (err.headers as Record<string, string> | undefined)?.["retry-after"];
-    const retryAfter = retryAfterRaw === undefined ? undefined : Number(retryAfterRaw);
+    const retryAfterRaw = err.headers["retry-after"];
+    const retryAfter =
+      typeof retryAfterRaw === "string" && retryAfterRaw !== "" ? Number(retryAfterRaw) : undefined;
     const kind = kindOf(status);
     return {
       kind,
@@ -73,10 +101,12 @@ export function classifyKubeError(err: unknown): KubeErrorInfo {
     };
   }
   const message = err instanceof Error ? err.message : String(err);
-  // fetch failures (ECONNREFUSED, resets, TLS) surface as TypeError/system errors.
+  // Connection failures (ECONNREFUSED, resets, TLS) surface as system or undici
+  // errors with a string code; a request timeout as a TimeoutError. Either may pass.
   const network =
     err instanceof TypeError ||
-    (err instanceof Error && "code" in err && typeof err.code === "string");
+    (err instanceof Error && "code" in err && typeof err.code === "string") ||
+    (err instanceof Error && err.name === "TimeoutError");
   return {
     kind: network ? "network" : "other",
     status: undefined,

@@ -1,32 +1,41 @@
 /**
- * The one thin layer over @kubernetes/client-node that nthd uses. Every call
- * goes through the client-side rate limiter, is bounded by a request timeout
- * and fails with an NthdError (code KUBE_API / KUBE_NODE_NOT_FOUND) whose
- * context says what kind of failure it was (see api-error.ts).
+ * nthd's Kubernetes client: the dozen calls the daemon makes, as plain HTTP
+ * to the API server (http.ts) instead of a generated client that loads every
+ * API group at start-up. Every call goes through the client-side rate
+ * limiter, is bounded by a request timeout and fails with an NthdError (code
+ * KUBE_API / KUBE_NODE_NOT_FOUND, or CONFIG_INVALID when the connection
+ * settings are wrong) whose context says what kind of failure it was (see
+ * api-error.ts). Model types come from @kubernetes/client-node as types only.
  */
-import {
-  CoreV1Api,
-  type CoreV1Event,
-  KubeConfig,
-  PatchStrategy,
-  PolicyV1Api,
-  setHeaderOptions,
-  type V1Node,
-  type V1Pod,
-  type V1PodDisruptionBudget,
-  Watch,
+import type {
+  CoreV1Event,
+  V1Node,
+  V1NodeList,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1PodDisruptionBudgetList,
+  V1PodList,
 } from "@kubernetes/client-node";
 import { NthdError } from "../errors.ts";
 import { kubeError } from "./api-error.ts";
+import { loadConnection } from "./connection.ts";
+import { createTransport, type KubeRequest, type Transport } from "./http.ts";
 import { createRateLimiter, type Lane, type RateLimiter } from "./rate-limit.ts";
+import { consumeWatch, type WatchEventType } from "./watch.ts";
+
+export type { WatchEventType } from "./watch.ts";
 
 export interface KubeClientOptions {
-  /** Path to a kubeconfig; empty or absent: KUBECONFIG, ~/.kube/config or in-cluster. */
+  /** Path to a kubeconfig (several joined by ":"); empty or absent: KUBECONFIG, in-cluster or ~/.kube/config. */
   readonly kubeconfigPath?: string;
   readonly qps: number;
   readonly burst: number;
-  /** Longest a single API request may take. */
+  /** Longest a single API request may take, counted from when the rate limiter lets it go. */
   readonly requestTimeoutMs?: number;
+  /** Where the service account token and CA are mounted (tests use their own directory). */
+  readonly serviceAccountDir?: string;
+  /** Environment for KUBECONFIG and KUBERNETES_SERVICE_HOST/PORT; default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface CallOptions {
@@ -41,10 +50,7 @@ export interface EvictOptions extends CallOptions {
   readonly uid?: string;
 }
 
-export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
-
 export interface KubeClient {
-  readonly kubeConfig: KubeConfig;
   readonly limiter: RateLimiter;
   /** The node, or undefined when it does not exist. */
   getNode(name: string, opts?: CallOptions): Promise<V1Node | undefined>;
@@ -65,6 +71,7 @@ export interface KubeClient {
   /**
    * Watches pods on a node from a resourceVersion. Resolves once the watch is
    * open; `onEnd` is called once when it ends (error, server close or abort).
+   * ERROR events are not passed on: they end the watch (410: list again).
    */
   watchPodsOnNode(
     nodeName: string,
@@ -73,56 +80,94 @@ export interface KubeClient {
     onEnd: (err: unknown) => void,
     signal: AbortSignal,
   ): Promise<void>;
+  /** Watches every node from a resourceVersion; same contract as watchPodsOnNode. */
+  watchNodes(
+    resourceVersion: string,
+    onEvent: (type: WatchEventType, node: V1Node) => void,
+    onEnd: (err: unknown) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+  /** Closes the connection pool (open watches end). */
+  close(): Promise<void>;
 }
 
-const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const MERGE_PATCH = "application/merge-patch+json";
 
-export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromDefault();
-  return kc;
+/**
+ * A watch asks the server to end it after 5-10 minutes (spread so many
+ * replicas do not reconnect together, as client-go's reflector does); the
+ * caller then resumes from the last resourceVersion it saw.
+ */
+function watchTimeoutSeconds(): number {
+  return 300 + Math.floor(Math.random() * 300);
 }
+
+const segment = encodeURIComponent;
 
 export function createKubeClient(opts: KubeClientOptions): KubeClient {
-  const kubeConfig = loadKubeConfig(opts.kubeconfigPath);
   const limiter = createRateLimiter({ qps: opts.qps, burst: opts.burst });
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const policy = kubeConfig.makeApiClient(PolicyV1Api);
-  const watcher = new Watch(kubeConfig);
+  // Resolved once; a bad kubeconfig fails the first call (CONFIG_INVALID), which start-up makes.
+  const transport: Promise<Transport> = loadConnection({
+    ...(opts.kubeconfigPath !== undefined ? { kubeconfigPath: opts.kubeconfigPath } : {}),
+    ...(opts.serviceAccountDir !== undefined ? { serviceAccountDir: opts.serviceAccountDir } : {}),
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
+  }).then(createTransport);
+  transport.catch(() => {});
 
-  /** Rate limit, then race the request against the timeout and the caller's signal. */
+  /** Rate limit, then one request bounded by the timeout and the caller's signal. */
   async function call<T>(
     what: string,
     o: CallOptions | undefined,
-    run: () => Promise<T>,
+    req: Omit<KubeRequest, "signal" | "timeoutMs">,
   ): Promise<T> {
-    const signal = o?.signal
-      ? AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs)])
-      : AbortSignal.timeout(timeoutMs);
     try {
+      const t = await transport;
       await limiter.acquire(o?.lane ?? "normal", o?.signal);
-      const request = run();
-      // The abandoned request settles later; keep its rejection from going unhandled.
-      request.catch(() => {});
-      return await new Promise<T>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        request.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = o?.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+      return await t.json<T>({ ...req, signal, timeoutMs });
+    } catch (err) {
+      throw kubeError(what, err);
+    }
+  }
+
+  async function watch(
+    what: string,
+    path: string,
+    query: Record<string, string>,
+    onEvent: (type: WatchEventType, object: Record<string, unknown>) => void,
+    onEnd: (err: unknown) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    try {
+      const t = await transport;
+      await limiter.acquire("normal", signal);
+      const timeoutSeconds = watchTimeoutSeconds();
+      const body = await t.stream({
+        method: "GET",
+        path,
+        query: { ...query, watch: 1, allowWatchBookmarks: true, timeoutSeconds },
+        signal,
+        timeoutMs,
+        // The server ends the watch itself; silence well past that means a dead connection.
+        bodyTimeoutMs: (timeoutSeconds + 30) * 1000,
       });
+      consumeWatch(body, onEvent, onEnd, signal);
     } catch (err) {
       throw kubeError(what, err);
     }
   }
 
   return {
-    kubeConfig,
     limiter,
 
     async getNode(name, o) {
       try {
-        return await call(`getting node ${name}`, o, () => core.readNode({ name }));
+        return await call<V1Node>(`getting node ${name}`, o, {
+          method: "GET",
+          path: `/api/v1/nodes/${segment(name)}`,
+        });
       } catch (err) {
         if (err instanceof NthdError && err.context.kind === "not-found") return undefined;
         throw err;
@@ -131,9 +176,12 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
 
     async patchNode(name, patch, o) {
       try {
-        return await call(`patching node ${name}`, o, () =>
-          core.patchNode({ name, body: patch }, MERGE_PATCH),
-        );
+        return await call<V1Node>(`patching node ${name}`, o, {
+          method: "PATCH",
+          path: `/api/v1/nodes/${segment(name)}`,
+          body: patch,
+          contentType: MERGE_PATCH,
+        });
       } catch (err) {
         if (err instanceof NthdError && err.context.kind === "not-found") {
           throw new NthdError("KUBE_NODE_NOT_FOUND", `node ${name} not found`, { cause: err });
@@ -143,83 +191,84 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     },
 
     async listNodes(o) {
-      const list = await call("listing nodes", o, () =>
-        core.listNode(o?.labelSelector ? { labelSelector: o.labelSelector } : {}),
-      );
-      return { nodes: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
+      const list = await call<V1NodeList>("listing nodes", o, {
+        method: "GET",
+        path: "/api/v1/nodes",
+        query: { labelSelector: o?.labelSelector || undefined },
+      });
+      return { nodes: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "" };
     },
 
     async listPodsOnNode(nodeName, o) {
-      const list = await call(`listing pods on node ${nodeName}`, o, () =>
-        core.listPodForAllNamespaces({
+      const list = await call<V1PodList>(`listing pods on node ${nodeName}`, o, {
+        method: "GET",
+        path: "/api/v1/pods",
+        query: {
           fieldSelector: `spec.nodeName=${nodeName}`,
           // "0": served from the API server's watch cache (USE_APISERVER_CACHE).
-          ...(o?.fromCache ? { resourceVersion: "0" } : {}),
-        }),
-      );
-      return { pods: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
+          resourceVersion: o?.fromCache ? "0" : undefined,
+        },
+      });
+      return { pods: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "" };
     },
 
     async listPodDisruptionBudgets(o) {
-      const list = await call("listing PodDisruptionBudgets", o, () =>
-        policy.listPodDisruptionBudgetForAllNamespaces({}),
-      );
-      return list.items;
+      const list = await call<V1PodDisruptionBudgetList>("listing PodDisruptionBudgets", o, {
+        method: "GET",
+        path: "/apis/policy/v1/poddisruptionbudgets",
+      });
+      return list.items ?? [];
     },
 
     async evictPod(namespace, name, o) {
-      await call(`evicting pod ${namespace}/${name}`, o, () =>
-        core.createNamespacedPodEviction({
-          name,
-          namespace,
-          body: {
-            apiVersion: "policy/v1",
-            kind: "Eviction",
-            metadata: { name, namespace },
-            deleteOptions: {
-              gracePeriodSeconds: o.gracePeriodSeconds,
-              ...(o.uid ? { preconditions: { uid: o.uid } } : {}),
-            },
+      await call(`evicting pod ${namespace}/${name}`, o, {
+        method: "POST",
+        path: `/api/v1/namespaces/${segment(namespace)}/pods/${segment(name)}/eviction`,
+        body: {
+          apiVersion: "policy/v1",
+          kind: "Eviction",
+          metadata: { name, namespace },
+          deleteOptions: {
+            gracePeriodSeconds: o.gracePeriodSeconds,
+            ...(o.uid ? { preconditions: { uid: o.uid } } : {}),
           },
-        }),
-      );
+        },
+      });
     },
 
     async createEvent(namespace, event, o) {
-      await call(`creating event in ${namespace}`, o, () =>
-        core.createNamespacedEvent({ namespace, body: event }),
+      await call(`creating event in ${namespace}`, o, {
+        method: "POST",
+        path: `/api/v1/namespaces/${segment(namespace)}/events`,
+        body: event,
+      });
+    },
+
+    watchPodsOnNode(nodeName, resourceVersion, onEvent, onEnd, signal) {
+      return watch(
+        `watching pods on node ${nodeName}`,
+        "/api/v1/pods",
+        { fieldSelector: `spec.nodeName=${nodeName}`, resourceVersion },
+        (type, obj) => onEvent(type, obj as V1Pod),
+        onEnd,
+        signal,
       );
     },
 
-    async watchPodsOnNode(nodeName, resourceVersion, onEvent, onEnd, signal) {
-      await limiter.acquire("normal", signal);
-      let ended = false;
-      const end = (err: unknown) => {
-        if (ended) return;
-        ended = true;
-        onEnd(err);
-      };
-      let controller: AbortController;
-      try {
-        controller = await watcher.watch(
-          "/api/v1/pods",
-          {
-            fieldSelector: `spec.nodeName=${nodeName}`,
-            resourceVersion,
-            allowWatchBookmarks: true,
-          },
-          (type: string, obj: unknown) => onEvent(type as WatchEventType, obj as V1Pod),
-          end,
-        );
-      } catch (err) {
-        throw kubeError(`watching pods on node ${nodeName}`, err);
-      }
-      const stop = () => {
-        controller.abort();
-        end(signal.reason);
-      };
-      if (signal.aborted) stop();
-      else signal.addEventListener("abort", stop, { once: true });
+    watchNodes(resourceVersion, onEvent, onEnd, signal) {
+      return watch(
+        "watching nodes",
+        "/api/v1/nodes",
+        { resourceVersion },
+        (type, obj) => onEvent(type, obj as V1Node),
+        onEnd,
+        signal,
+      );
+    },
+
+    async close() {
+      const t = await transport.catch(() => undefined);
+      await t?.close();
     },
   };
 }

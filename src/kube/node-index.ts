@@ -1,12 +1,23 @@
 /**
- * Queue mode's view of the cluster's nodes: a Node informer (one list, then a
- * watch) kept as an index instanceId -> node, built from spec.providerID
+ * Queue mode's view of the cluster's nodes: one list, then a watch, kept as
+ * an index instanceId -> node built from spec.providerID
  * (`aws:///<az>/<instance-id>`). Looking up the node of an instance is then a
  * map read instead of a list of every node per message.
+ *
+ * The watch resumes from the last resourceVersion seen (events and
+ * bookmarks) when the server ends it; a 410 Gone means that version is no
+ * longer kept, so the nodes are listed again and the index replaced. Any
+ * other failure is reported and retried after a pause that doubles up to
+ * 30 s.
  */
-import { type Informer, makeInformer, type V1Node } from "@kubernetes/client-node";
-import type { KubeClient } from "./client.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { V1Node } from "@kubernetes/client-node";
+import { isNthdError } from "../errors.ts";
+import { classifyKubeError } from "./api-error.ts";
+import type { KubeClient, WatchEventType } from "./client.ts";
+import { isExpired } from "./watch.ts";
 
+const MAX_RESTART_DELAY_MS = 30_000;
 /** `aws:///us-east-1a/i-0123456789abcdef0` -> `i-0123456789abcdef0`; undefined when not an EC2 id. */
 export function instanceIdFromProviderId(providerId: string | undefined): string | undefined {
   if (!providerId?.startsWith("aws://")) return undefined;
@@ -32,15 +43,12 @@ export function createNodeIndex(
 ): NodeIndex {
   const byName = new Map<string, V1Node>();
   const byInstance = new Map<string, string>();
+  const firstDelayMs = opts.restartDelayMs ?? 2000;
   let synced = false;
-  let stopped = false;
+  let life = new AbortController();
+  let resourceVersion = "";
+  let delayMs = firstDelayMs;
   let restartTimer: NodeJS.Timeout | undefined;
-
-  const informer: Informer<V1Node> = makeInformer(kube.kubeConfig, "/api/v1/nodes", async () => {
-    // Rate limited like every other call; the watch resumes from this resourceVersion.
-    const { nodes, resourceVersion } = await kube.listNodes();
-    return { apiVersion: "v1", kind: "NodeList", items: nodes, metadata: { resourceVersion } };
-  });
 
   function put(node: V1Node): void {
     const name = node.metadata?.name;
@@ -61,43 +69,105 @@ export function createNodeIndex(
     if (id !== undefined && byInstance.get(id) === name) byInstance.delete(id);
   }
 
-  informer.on("add", put);
-  informer.on("update", put);
-  informer.on("delete", remove);
-  informer.on("error", (err) => {
+  /** Replaces the index with a fresh list; nodes deleted while unwatched drop out. */
+  async function list(): Promise<void> {
+    const { nodes, resourceVersion: rv } = await kube.listNodes({ signal: life.signal });
+    byName.clear();
+    byInstance.clear();
+    for (const node of nodes) put(node);
+    resourceVersion = rv;
+  }
+
+  function onEvent(type: WatchEventType, node: V1Node): void {
+    if (type === "ADDED" || type === "MODIFIED") put(node);
+    else if (type === "DELETED") remove(node);
+    // Bookmarks carry only a resourceVersion: where to resume from.
+    const rv = node.metadata?.resourceVersion;
+    if (rv) resourceVersion = rv;
+    delayMs = firstDelayMs;
+  }
+
+  async function watch(signal: AbortSignal): Promise<void> {
+    const openedAt = Date.now();
+    await kube.watchNodes(
+      resourceVersion,
+      onEvent,
+      (err) => onWatchEnd(err, signal, Date.now() - openedAt),
+      signal,
+    );
+    synced = true;
+  }
+
+  function onWatchEnd(err: unknown, signal: AbortSignal, lastedMs: number): void {
+    if (signal.aborted) return;
+    if (err === undefined) {
+      // The server's timeout ended the watch: resume where it stopped. One
+      // that closes at once (a proxy?) is not reopened in a tight loop.
+      restart(signal, lastedMs < 1000 ? firstDelayMs : 0, false);
+    } else if (isExpired(err)) {
+      restart(signal, 0, true);
+    } else {
+      fail(err, signal, false);
+    }
+  }
+
+  function fail(err: unknown, signal: AbortSignal, relist: boolean): void {
     synced = false;
     opts.onError?.(err);
-    // client-node's informer stops on error; restart it after a pause.
-    if (!stopped && restartTimer === undefined) {
-      restartTimer = setTimeout(() => {
-        restartTimer = undefined;
-        if (!stopped)
-          informer.start().then(
-            () => {
-              synced = true;
-            },
-            (e: unknown) => opts.onError?.(e),
-          );
-      }, opts.restartDelayMs ?? 2000);
-    }
-  });
-  informer.on("connect", () => {
-    synced = true;
-  });
+    const wait = delayMs;
+    delayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
+    restart(signal, wait, relist || isExpired(err));
+  }
+
+  function restart(signal: AbortSignal, waitMs: number, relist: boolean): void {
+    clearTimeout(restartTimer);
+    restartTimer = setTimeout(async () => {
+      restartTimer = undefined;
+      if (signal.aborted) return;
+      try {
+        if (relist || resourceVersion === "") await list();
+        await watch(signal);
+      } catch (err) {
+        if (!signal.aborted) fail(err, signal, relist || !resourceVersion);
+      }
+    }, waitMs);
+  }
 
   return {
     get synced() {
       return synced;
     },
     async start() {
-      stopped = false;
-      await informer.start();
-      synced = true;
+      life.abort();
+      life = new AbortController();
+      const signal = life.signal;
+      delayMs = firstDelayMs;
+      // The first list must succeed; a connection the daemon cannot use at all stops start-up.
+      for (;;) {
+        try {
+          await list();
+          break;
+        } catch (err) {
+          if (signal.aborted || !worthRetrying(err)) throw err;
+          opts.onError?.(err);
+          await sleep(delayMs, undefined, { signal }).catch(() => {
+            throw signal.reason;
+          });
+          delayMs = Math.min(delayMs * 2, MAX_RESTART_DELAY_MS);
+        }
+      }
+      try {
+        await watch(signal);
+      } catch (err) {
+        // Indexed but not yet watching: keep serving the list and retry the watch.
+        fail(err, signal, false);
+      }
     },
     async stop() {
-      stopped = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      await informer.stop();
+      life.abort(new Error("node index stopped"));
+      clearTimeout(restartTimer);
+      restartTimer = undefined;
+      synced = false;
     },
     byInstanceId(instanceId) {
       const name = byInstance.get(instanceId);
@@ -110,4 +180,11 @@ export function createNodeIndex(
       return [...byName.values()];
     },
   };
+}
+
+/** Bad settings and missing RBAC will not fix themselves; anything else may pass. */
+function worthRetrying(err: unknown): boolean {
+  if (isNthdError(err, "CONFIG_INVALID")) return false;
+  const kind = classifyKubeError(err).kind;
+  return kind !== "forbidden" && kind !== "invalid";
 }

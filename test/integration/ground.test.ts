@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
+  CreateEventBusCommand,
   EventBridgeClient,
   PutEventsCommand,
   PutRuleCommand,
@@ -191,9 +192,13 @@ describe("moto: SQS and EventBridge", () => {
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
     );
     const rule = `ground-spot-${suffix}`;
+    // A bus of its own: other tests' events on the default bus never reach this queue.
+    const bus = `ground-bus-${suffix}`;
+    await events.send(new CreateEventBusCommand({ Name: bus }));
     await events.send(
       new PutRuleCommand({
         Name: rule,
+        EventBusName: bus,
         EventPattern: JSON.stringify({
           source: ["aws.ec2"],
           "detail-type": ["EC2 Spot Instance Interruption Warning"],
@@ -203,6 +208,7 @@ describe("moto: SQS and EventBridge", () => {
     await events.send(
       new PutTargetsCommand({
         Rule: rule,
+        EventBusName: bus,
         Targets: [{ Id: "queue", Arn: attributes.Attributes?.QueueArn }],
       }),
     );
@@ -211,11 +217,17 @@ describe("moto: SQS and EventBridge", () => {
       new PutEventsCommand({
         Entries: [
           {
+            EventBusName: bus,
             Source: "aws.ec2",
             DetailType: "EC2 Spot Instance Interruption Warning",
             Detail: JSON.stringify({ "instance-id": instanceId, "instance-action": "terminate" }),
           },
-          { Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification", Detail: "{}" },
+          {
+            EventBusName: bus,
+            Source: "aws.ec2",
+            DetailType: "EC2 Instance State-change Notification",
+            Detail: "{}",
+          },
         ],
       }),
     );

@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { DescribeInstancesCommand, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import {
+  CreateEventBusCommand,
   EventBridgeClient,
   PutEventsCommand,
   PutRuleCommand,
@@ -407,16 +408,22 @@ describe("queue consumer on moto", () => {
     ).Attributes?.QueueArn;
     const eb = new EventBridgeClient({ region, endpoint: motoUrl, credentials });
     const rule = `nthd-spot-${suffix}`;
+    // A bus of its own: other tests' events on the default bus never reach this queue.
+    const bus = `nthd-consumer-bus-${suffix}`;
+    await eb.send(new CreateEventBusCommand({ Name: bus }));
     await eb.send(
       new PutRuleCommand({
         Name: rule,
+        EventBusName: bus,
         EventPattern: JSON.stringify({
           source: ["aws.ec2"],
           "detail-type": ["EC2 Spot Instance Interruption Warning"],
         }),
       }),
     );
-    await eb.send(new PutTargetsCommand({ Rule: rule, Targets: [{ Id: "nthd", Arn: arn }] }));
+    await eb.send(
+      new PutTargetsCommand({ Rule: rule, EventBusName: bus, Targets: [{ Id: "nthd", Arn: arn }] }),
+    );
     const inst = await runInstance({ [MANAGED_TAG]: "" });
     const nodes = new NodeTable();
     nodes.add(inst.id, "node-eb");
@@ -427,6 +434,7 @@ describe("queue consumer on moto", () => {
         new PutEventsCommand({
           Entries: [
             {
+              EventBusName: bus,
               Source: "aws.ec2",
               DetailType: "EC2 Spot Instance Interruption Warning",
               Resources: [`arn:aws:ec2:${region}:123456789012:instance/${inst.id}`],

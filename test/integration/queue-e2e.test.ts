@@ -18,6 +18,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import {
+  CreateEventBusCommand,
   EventBridgeClient,
   PutEventsCommand,
   PutRuleCommand,
@@ -191,22 +192,33 @@ describe("queue mode end to end", () => {
     await nodeWithWorkload(nodeName, instanceId);
     const eb = new EventBridgeClient({ region, endpoint: ground().motoUrl, credentials });
     const rule = `nthd-e2e-spot-${suffix}`;
+    // A bus of its own: other tests' events on the default bus never reach this queue.
+    const bus = `nthd-e2e-bus-${suffix}`;
+    await eb.send(new CreateEventBusCommand({ Name: bus }));
     await eb.send(
       new PutRuleCommand({
         Name: rule,
+        EventBusName: bus,
         EventPattern: JSON.stringify({
           source: ["aws.ec2"],
           "detail-type": ["EC2 Spot Instance Interruption Warning"],
         }),
       }),
     );
-    await eb.send(new PutTargetsCommand({ Rule: rule, Targets: [{ Id: "nthd", Arn: queueArn }] }));
+    await eb.send(
+      new PutTargetsCommand({
+        Rule: rule,
+        EventBusName: bus,
+        Targets: [{ Id: "nthd", Arn: queueArn }],
+      }),
+    );
     const nthd = startNthd();
     try {
       await eb.send(
         new PutEventsCommand({
           Entries: [
             {
+              EventBusName: bus,
               Source: "aws.ec2",
               DetailType: "EC2 Spot Instance Interruption Warning",
               Resources: [`arn:aws:ec2:${region}:123456789012:instance/${instanceId}`],

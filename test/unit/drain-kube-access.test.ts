@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ApiException } from "@kubernetes/client-node";
-import { classifyKubeError, kubeError } from "../../src/kube/api-error.ts";
+import { classifyKubeError, KubeApiError, kubeError } from "../../src/kube/api-error.ts";
 import { instanceIdFromProviderId } from "../../src/kube/node-index.ts";
 import { createRateLimiter } from "../../src/kube/rate-limit.ts";
 
@@ -20,7 +19,7 @@ describe("provider ids", () => {
 
 describe("API error classification", () => {
   test("a PDB refusal is retryable and keeps the budget's explanation", () => {
-    const body = JSON.stringify({
+    const body = {
       kind: "Status",
       message: "Cannot evict pod as it would violate the pod's disruption budget.",
       reason: "TooManyRequests",
@@ -33,17 +32,19 @@ describe("API error classification", () => {
         ],
       },
       code: 429,
-    });
-    const info = classifyKubeError(new ApiException(429, "x", body, {}));
+    };
+    const info = classifyKubeError(new KubeApiError(429, body, { "retry-after": "3" }));
     assert.equal(info.kind, "too-many-requests");
     assert.equal(info.retryable, true);
     assert.match(info.message, /needs 2 healthy pods/);
+    assert.equal(info.reason, "TooManyRequests");
+    assert.equal(info.retryAfterSeconds, 3);
   });
 
   test("wrapped errors keep their classification; forbidden is not retryable", () => {
     const wrapped = kubeError(
       "evicting pod a/b",
-      new ApiException(403, "x", { message: "forbidden: no" }, {}),
+      new KubeApiError(403, { message: "forbidden: no" }),
     );
     assert.equal(wrapped.code, "KUBE_API");
     assert.match(wrapped.message, /^evicting pod a\/b: HTTP 403: forbidden: no/);
@@ -51,7 +52,12 @@ describe("API error classification", () => {
     assert.equal(info.kind, "forbidden");
     assert.equal(info.retryable, false);
     assert.equal(classifyKubeError(new TypeError("fetch failed")).kind, "network");
-    assert.equal(classifyKubeError(new ApiException(404, "x", "", {})).kind, "not-found");
+    assert.equal(classifyKubeError(new KubeApiError(404, "")).kind, "not-found");
+    assert.equal(classifyKubeError(new KubeApiError(422, "not json")).message, "not json");
+    const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    assert.equal(classifyKubeError(refused).kind, "network");
+    assert.equal(classifyKubeError(new DOMException("timed out", "TimeoutError")).kind, "network");
+    assert.equal(classifyKubeError(new Error("stop")).kind, "other");
   });
 });
 
@@ -66,7 +72,7 @@ describe("rate limiter", () => {
       limiter.acquire("normal").then(() => order.push("normal-2")),
       limiter.acquire("urgent").then(() => order.push("urgent")),
     ];
-    assert.equal(limiter.waiting, 3);
+    assert.equal(limiter.waiting, 2);
     await Promise.all(waits);
     assert.deepEqual(order, ["urgent", "normal-1", "normal-2"]);
   });

@@ -1,7 +1,12 @@
 /**
  * The SQS consumer: long-polls the queue and hands each message to
- * handleMessage, with at most `workers` messages in their quick phase at once
- * per replica. Several replicas may consume the same queue: SQS gives each
+ * handleMessage, with at most `inFlightLimit(workers)` messages in their
+ * quick phase (parse, resolve, record, delete) at once per replica. The
+ * quick phase is nearly all waiting on EC2 and the API server, so the bound
+ * is generous: with 10 messages at a time, the cordon rate in a mass
+ * interruption was 10 divided by the API server's latency, which is highest
+ * exactly then, and the batched EC2 lookups never got more than 10
+ * instances per call. Several replicas may consume the same queue: SQS gives each
  * message to one of them at a time, and the drain engine's record on the node
  * makes a duplicate delivery join the drain already running.
  *
@@ -35,6 +40,7 @@ import {
 } from "./message.ts";
 import type { NodeLookup } from "./resolve.ts";
 import { sleep } from "./sleep.ts";
+import { Slots } from "./slots.ts";
 import { VisibilityKeeper, visibilityPolicy } from "./visibility.ts";
 
 export interface QueueSourceOptions {
@@ -63,35 +69,19 @@ export function receiveBackoffMs(consecutiveFailures: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, consecutiveFailures - 1));
 }
 
-/** How many pollers keep `workers` slots fed (one per 10 slots, at least one). */
-export function pollerCount(workers: number): number {
-  return Math.max(1, Math.ceil(workers / MAX_RECEIVE));
+/** How many pollers keep `slots` message slots fed (one per 10, at least one). */
+export function pollerCount(slots: number): number {
+  return Math.max(1, Math.ceil(slots / MAX_RECEIVE));
 }
 
-/** Counts free worker slots; `take` waits until at least one is free. */
-class Slots {
-  #free: number;
-  #waiters: (() => void)[] = [];
-  constructor(size: number) {
-    this.#free = size;
-  }
-  async take(max: number, signal: AbortSignal): Promise<number> {
-    while (this.#free === 0) {
-      if (signal.aborted) return 0;
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        signal.addEventListener("abort", () => resolve(), { once: true });
-      });
-    }
-    if (signal.aborted) return 0;
-    const n = Math.min(max, this.#free);
-    this.#free -= n;
-    return n;
-  }
-  give(n: number): void {
-    this.#free += n;
-    for (const wake of this.#waiters.splice(0)) wake();
-  }
+/**
+ * Messages one replica works on at once: ten per worker. The bound keeps a
+ * replica from taking the whole queue while the API server is down (each
+ * held message has its visibility extended), yet lets 100 messages (default)
+ * be resolved and cordoned together in a mass interruption.
+ */
+export function inFlightLimit(workers: number): number {
+  return Math.max(MAX_RECEIVE, workers * 10);
 }
 
 export async function startQueueSource(opts: QueueSourceOptions): Promise<void> {
@@ -110,7 +100,7 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
     log,
     signal,
   };
-  const slots = new Slots(config.workers);
+  const slots = new Slots(inFlightLimit(config.workers));
   const active = new Set<Promise<void>>();
   const followUps = new Set<Promise<void>>();
 
@@ -179,7 +169,7 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
   };
 
   log.info({ queueUrl: config.queueUrl, workers: config.workers }, "queue consumer started");
-  await Promise.all(Array.from({ length: pollerCount(config.workers) }, poll));
+  await Promise.all(Array.from({ length: pollerCount(inFlightLimit(config.workers)) }, poll));
 
   // Shutdown: let quick phases reach their end, then hand back what is left.
   await Promise.allSettled([...active]);
