@@ -54,7 +54,9 @@ import { OWNER_TAG } from "../../src/setup/names.ts";
 import { runSetup, runTeardown } from "../../src/setup/run.ts";
 import type { SetupOptions } from "../../src/setup/state.ts";
 import { parseQueueMessage } from "../../src/sources/queue/parse.ts";
-import { ground, kubeConfig, randomInstanceId } from "../env/ground.ts";
+import { eventually } from "../env/eventually.ts";
+import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";
+import { startNthd } from "../env/nthd-process.ts";
 
 const suffix = randomBytes(4).toString("hex");
 const cluster = `it-${suffix}.k8s.local`;
@@ -417,6 +419,49 @@ describe("nthd setup / teardown / doctor against moto and the apiserver", () => 
       await rbac.deleteClusterRoleBinding({ name }).catch(() => {});
       await rbac.deleteClusterRole({ name }).catch(() => {});
       await core.deleteNamespacedServiceAccount({ name, namespace: ns }).catch(() => {});
+    }
+  });
+
+  test("a running nthd handles an event put on EventBridge after setup", async () => {
+    const instanceId = randomInstanceId();
+    const nodeName = `setup-node-${suffix}`;
+    const kc = kubeConfig();
+    await createNode({ name: nodeName, instanceId }, kc);
+    await waitNodeReady(nodeName, kc);
+    const nthd = startNthd({
+      ENABLE_SQS_TERMINATION_DRAINING: "true",
+      QUEUE_URL: queueUrl,
+      AWS_REGION: region,
+      AWS_ENDPOINT: endpoint,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      KUBECONFIG: ground().kubeconfig,
+      // The kwok node's instance exists only in the cluster, not in moto's EC2.
+      CHECK_TAG_BEFORE_DRAINING: "false",
+    });
+    try {
+      await events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: "aws.ec2",
+              DetailType: "EC2 Spot Instance Interruption Warning",
+              Detail: JSON.stringify({ "instance-id": instanceId, "instance-action": "terminate" }),
+            },
+          ],
+        }),
+      );
+      const core = kc.makeApiClient(CoreV1Api);
+      await eventually("the node cordoned by nthd", async () =>
+        (await core.readNode({ name: nodeName })).spec?.unschedulable === true ? true : undefined,
+      );
+    } finally {
+      const code = await nthd.stop();
+      await kc
+        .makeApiClient(CoreV1Api)
+        .deleteNode({ name: nodeName })
+        .catch(() => {});
+      assert.equal(code, 0, nthd.output());
     }
   });
 
