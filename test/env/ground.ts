@@ -2,7 +2,7 @@
 // that create kwok nodes and start metadata emulators on loopback.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
 import type { GroundState } from "./ground-up.ts";
 import { stateFile } from "./ground-up.ts";
 import { freePort, peerBinary, reapPids, stopPids } from "./peers.ts";
@@ -140,4 +140,44 @@ export async function startMetadataMock(args: readonly string[] = []): Promise<M
   }
   await stop();
   throw new Error(`ec2-metadata-mock did not start: ${output}`);
+}
+
+/**
+ * A Deployment of `replicas` pods pinned by `nodeSelector` (pods become
+ * Running at once under kwok; `graceSeconds` bounds how long an evicted pod
+ * takes to go away). Resolves once every replica runs.
+ */
+export async function deployPinned(
+  namespace: string,
+  name: string,
+  spec: { replicas: number; nodeSelector: Record<string, string>; graceSeconds?: number },
+  kc = kubeConfig(),
+): Promise<void> {
+  const labels = { app: name };
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas: spec.replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            nodeSelector: spec.nodeSelector,
+            terminationGracePeriodSeconds: spec.graceSeconds ?? 2,
+            containers: [{ name, image: `registry.invalid/${name}:1` }],
+          },
+        },
+      },
+    },
+  });
+  const core = kc.makeApiClient(CoreV1Api);
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: `app=${name}` });
+    if (pods.items.filter((p) => p.status?.phase === "Running").length === spec.replicas) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`deployment ${namespace}/${name}: ${spec.replicas} pods not running after 60 s`);
 }

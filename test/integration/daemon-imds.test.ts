@@ -2,9 +2,10 @@
 // emulator announcing a Spot interruption, and a real API server with kwok.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AppsV1Api, CoreV1Api, type V1Node } from "@kubernetes/client-node";
+import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import {
   createNode,
+  deployPinned,
   freePort,
   ground,
   kubeConfig,
@@ -20,7 +21,6 @@ const suffix = Math.random().toString(36).slice(2, 8);
 describe("nthd in IMDS mode", () => {
   const kc = kubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
   const namespace = `imds-e2e-${suffix}`;
   const nodeName = `imds-e2e-${suffix}`;
   let mock: MetadataMock;
@@ -32,31 +32,12 @@ describe("nthd in IMDS mode", () => {
       kc,
     );
     await waitNodeReady(nodeName, kc);
-    const labels = { app: "web" };
-    await apps.createNamespacedDeployment({
+    await deployPinned(
       namespace,
-      body: {
-        metadata: { name: "web" },
-        spec: {
-          replicas: 3,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              nodeSelector: { "nthd-test": namespace },
-              terminationGracePeriodSeconds: 2,
-              containers: [{ name: "web", image: "registry.invalid/web:1" }],
-            },
-          },
-        },
-      },
-    });
-    await eventually("3 running pods", async () => {
-      const pods = await core.listNamespacedPod({ namespace });
-      return pods.items.filter((p) => p.status?.phase === "Running").length === 3
-        ? true
-        : undefined;
-    });
+      "web",
+      { replicas: 3, nodeSelector: { "nthd-test": namespace } },
+      kc,
+    );
     mock = await startMetadataMock(["spot", "-a", "terminate", "-I"]);
   });
   after(async () => {

@@ -7,10 +7,11 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { eventually } from "../env/eventually.ts";
 import {
   createNode,
+  deployPinned,
   freePort,
   ground,
   kubeConfig,
@@ -56,31 +57,12 @@ describe("nthd observability end to end", () => {
       kc,
     );
     await waitNodeReady(nodeName, kc);
-    const labels = { app: "web" };
-    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    await deployPinned(
       namespace,
-      body: {
-        metadata: { name: "web" },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              nodeSelector: { "nthd-test": namespace },
-              terminationGracePeriodSeconds: 2,
-              containers: [{ name: "web", image: "registry.invalid/web:1" }],
-            },
-          },
-        },
-      },
-    });
-    await eventually("2 running pods", async () => {
-      const pods = await core.listNamespacedPod({ namespace });
-      return pods.items.filter((p) => p.status?.phase === "Running").length === 2
-        ? true
-        : undefined;
-    });
+      "web",
+      { replicas: 2, nodeSelector: { "nthd-test": namespace } },
+      kc,
+    );
     // The API server behind a forwarder the test can cut; the serving
     // certificate is for 127.0.0.1, so the port does not matter to TLS.
     api = await startForwarder(Number(new URL(ground().apiserverUrl).port));
