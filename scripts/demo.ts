@@ -177,10 +177,23 @@ try {
     }),
   );
   const node = await core.readNode({ name: victim.name });
-  const nodeEvents = await core.listNamespacedEvent({
-    namespace: "default",
-    fieldSelector: `involvedObject.name=${victim.name}`,
-  });
+  // nthd records the drain's outcome as an Event once it has checked the node is empty.
+  const nodeEvents = await eventually(
+    "the drain's Event",
+    async () => {
+      const list = await core.listNamespacedEvent({
+        namespace: "default",
+        fieldSelector: `involvedObject.name=${victim.name}`,
+      });
+      return list.items.some((e) => e.reason === "CordonAndDrain") ? list : undefined;
+    },
+    15_000,
+  ).catch(() =>
+    core.listNamespacedEvent({
+      namespace: "default",
+      fieldSelector: `involvedObject.name=${victim.name}`,
+    }),
+  );
   say("\nSummary");
   say(
     `  notice -> cordon: ${seconds(cordonedAfter)}; notice -> drained: ${seconds(drainedAfter)} (the notice gives 120 s)`,
