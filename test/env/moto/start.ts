@@ -6,12 +6,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-
-export const MOTO_VERSION = "5.2.5";
+import { freePort, motoPython } from "../peers.ts";
 
 export interface MotoServer {
   readonly url: string;
@@ -19,23 +16,9 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-/** The venv python that test/env/install-peers.sh installs moto into. */
-export function motoPython(): string {
-  const cache = process.env.NTHD_CACHE ?? join(homedir(), ".cache", "nthd");
-  return join(cache, `moto-${MOTO_VERSION}`, "bin", "python");
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// The moto venv and free ports come from the test ground's one place for
+// peers, so the pinned moto version lives only in versions.sh.
+export { freePort, motoPython } from "../peers.ts";
 
 async function waitUntilUp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
