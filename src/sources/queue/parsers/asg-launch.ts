@@ -6,21 +6,10 @@
  * not wait for a Ready node.
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html
  */
-import { lifecycleNotice, TRANSITION_LAUNCHING } from "./lifecycle.ts";
-import { type EventParser, envelopeDetail, eventTimeOrReceipt } from "./types.ts";
+import { lifecycleEventParser, TRANSITION_LAUNCHING } from "./lifecycle.ts";
 
-export const asgLaunch: EventParser = {
-  source: "aws.autoscaling",
-  detailTypes: ["EC2 Instance-launch Lifecycle Action"],
-  kind: "asg-launch",
-  parse(event, ctx) {
-    const result = lifecycleNotice(
-      event.detail,
-      TRANSITION_LAUNCHING,
-      { eventTime: event.time, detail: envelopeDetail(event) },
-      ctx,
-    );
-    if (result.ok) eventTimeOrReceipt(event, ctx);
-    return result;
-  },
-};
+export const asgLaunch = lifecycleEventParser(
+  "EC2 Instance-launch Lifecycle Action",
+  "asg-launch",
+  TRANSITION_LAUNCHING,
+);

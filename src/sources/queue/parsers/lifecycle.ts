@@ -7,7 +7,14 @@
  */
 import type { Notice } from "../../../notice.ts";
 import { isInstanceId, type JsonObject, show, str } from "./fields.ts";
-import { type KindResult, type ParseContext, queueNotice } from "./types.ts";
+import {
+  type EventParser,
+  envelopeDetail,
+  eventTimeOrReceipt,
+  type KindResult,
+  type ParseContext,
+  queueNotice,
+} from "./types.ts";
 
 export const TRANSITION_TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING";
 export const TRANSITION_LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING";
@@ -108,5 +115,33 @@ export function lifecycleActionOf(notice: Notice): LifecycleAction | undefined {
     lifecycleActionToken: d.lifecycleActionToken,
     instanceId: notice.instanceId,
     transition,
+  };
+}
+
+/**
+ * The EventBridge parser for one lifecycle transition: both "EC2 Instance-…
+ * Lifecycle Action" detail types carry the same keys and differ only in
+ * their transition and what nthd does with it.
+ */
+export function lifecycleEventParser(
+  detailType: string,
+  kind: "asg-launch" | "asg-terminate",
+  transition: LifecycleTransition,
+): EventParser {
+  return {
+    source: "aws.autoscaling",
+    detailTypes: [detailType],
+    kind,
+    parse(event, ctx) {
+      const result = lifecycleNotice(
+        event.detail,
+        transition,
+        { eventTime: event.time, detail: envelopeDetail(event) },
+        ctx,
+      );
+      // Records a warning when the event time is unreadable.
+      if (result.ok) eventTimeOrReceipt(event, ctx);
+      return result;
+    },
   };
 }
