@@ -33,3 +33,43 @@ const kib = code.reduce((sum, [, o]) => sum + o.bytes, 0) / 1024;
 process.stdout.write(
   `built dist/nthd.mjs and ${code.length - 1} chunks (${kib.toFixed(0)} KiB of code)\n`,
 );
+
+// IMDS mode runs on every node, so what its start-up loads is checked here: a
+// stray static import must not quietly bring back a package it was kept from.
+// Start-up = the entry, the daemon and the IMDS mode chunks and everything
+// they import statically (metrics, the webhook and the YAML parser are
+// imported dynamically, only when configured).
+const IMDS_START = new Set(["src/main.ts", "src/daemon.ts", "src/modes/imds.ts"]);
+const KEPT_OFF_IMDS_START: Record<string, RegExp> = {
+  "the AWS SDK": /node_modules\/@aws-sdk\//,
+  "prom-client (loaded when /metrics is served)": /node_modules\/prom-client\//,
+  "undici's package entry (only its pool is needed)": /node_modules\/undici\/index\.js$/,
+  "js-yaml (loaded for a kubeconfig file)": /node_modules\/js-yaml\//,
+};
+const outputs = result.metafile.outputs;
+const loaded = new Set<string>();
+const visit = (file: string): void => {
+  const out = outputs[file];
+  if (out === undefined || loaded.has(file)) return;
+  loaded.add(file);
+  for (const i of out.imports) if (i.kind === "import-statement" && !i.external) visit(i.path);
+};
+const starts = Object.keys(outputs).filter((file) => {
+  const entry = outputs[file]?.entryPoint;
+  return entry !== undefined && IMDS_START.has(entry);
+});
+for (const file of starts) visit(file);
+const inputs = [...loaded].flatMap((file) => Object.keys(outputs[file]?.inputs ?? {}));
+const found = Object.entries(KEPT_OFF_IMDS_START).filter(([, re]) =>
+  inputs.some((i) => re.test(i)),
+);
+if (starts.length !== IMDS_START.size || found.length > 0) {
+  process.stderr.write(
+    starts.length !== IMDS_START.size
+      ? "build: could not find IMDS mode's start-up chunks in the metafile\n"
+      : `build: IMDS mode's start-up loads ${found.map(([what]) => what).join(", ")}\n`,
+  );
+  process.exit(1);
+}
+const startKib = [...loaded].reduce((sum, file) => sum + (outputs[file]?.bytes ?? 0), 0) / 1024;
+process.stdout.write(`IMDS mode loads ${startKib.toFixed(0)} KiB of it at start-up\n`);

@@ -5,10 +5,9 @@ import { createKubeClient, type KubeClient } from "./kube/client.ts";
 import { createNoticeHandler } from "./notice-handler.ts";
 import { watchApiHealth } from "./observe/api-health.ts";
 import { createLogger, type Logger } from "./observe/log.ts";
-import { enableProcessMetrics, registry, setBuildInfo } from "./observe/metrics.ts";
+import { discardMetrics, loadMetrics, setBuildInfo } from "./observe/metrics.ts";
 import { readiness } from "./observe/readiness.ts";
 import { listenersFromConfig, type ObserveServer, startObserveServer } from "./observe/server.ts";
-import { webhookFromConfig } from "./observe/webhook.ts";
 import { VERSION } from "./version.ts";
 
 const API_HEALTH_INTERVAL_MS = 5_000;
@@ -31,6 +30,10 @@ export interface ModeContext {
 export async function runDaemon(loaded: LoadedConfig): Promise<number> {
   const { config, mode } = loaded;
   const log = createLogger(config).child({ mode });
+  // prom-client is loaded only for a process that serves /metrics.
+  let metrics: Awaited<ReturnType<typeof loadMetrics>> | undefined;
+  if (config.enablePrometheusServer) metrics = await loadMetrics();
+  else discardMetrics();
   for (const name of loaded.deprecatedUsed)
     log.warn({ setting: name }, "deprecated setting name used");
   setBuildInfo(VERSION, mode);
@@ -53,17 +56,21 @@ export async function runDaemon(loaded: LoadedConfig): Promise<number> {
   const listeners = listenersFromConfig(config);
   try {
     if (listeners.length > 0) {
-      if (config.enablePrometheusServer) enableProcessMetrics();
+      metrics?.enableProcessMetrics();
       server = await startObserveServer({
         bindAddress: config.serverBindAddress,
         listeners,
         livenessPath: config.probesServerEndpoint,
-        registry,
+        ...(metrics ? { registry: metrics.registry } : {}),
         readiness,
         log,
       });
     }
-    const webhook = await webhookFromConfig(config, log);
+    // The webhook brings the whole undici client (proxy agent included): load it only when used.
+    const webhook =
+      config.webhookUrl === ""
+        ? undefined
+        : await (await import("./observe/webhook.ts")).webhookFromConfig(config, log);
     const kube = createKubeClient({
       kubeconfigPath: config.kubeconfig,
       qps: config.kubeApiQps,

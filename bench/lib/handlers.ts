@@ -2,8 +2,9 @@
 // bundle, or src/ with --source) and aws-node-termination-handler (NTH).
 // Each gets only the settings its mode needs, by the names it reads; every
 // other setting stays at its default ("defaults against defaults").
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { load } from "js-yaml";
 import { freePort } from "../../test/env/peers.ts";
 import type { BenchGround } from "./ground.ts";
 import { type HandlerIdentity, installInClusterFiles } from "./identity.ts";
@@ -56,6 +57,35 @@ export function unavailableReason(name: HandlerName, fromSource: boolean): strin
   return existsSync(nthBinary())
     ? undefined
     : `${nthBinary()} missing: run npm run bench:nth-build`;
+}
+
+/**
+ * The Node.js flags nthd's DaemonSet runs IMDS mode with, read from the
+ * chart's file so the bench measures what users run (one flag per line, `#`
+ * comments).
+ */
+export function imdsNodeFlags(): string[] {
+  const file = join(repoRoot, "charts", "nthd", "files", "imds-node-flags.txt");
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+}
+
+/**
+ * nthd's kubeconfig as JSON (which is YAML too). In a cluster nthd reads its
+ * service account and never loads a YAML parser; the bench cannot install
+ * those files without disturbing other runs, so it hands nthd the same
+ * kubeconfig in the form nthd parses without one.
+ */
+function jsonKubeconfig(identity: HandlerIdentity): string {
+  const path = `${identity.kubeconfig}.json`;
+  if (!existsSync(path)) {
+    writeFileSync(path, JSON.stringify(load(readFileSync(identity.kubeconfig, "utf8"))), {
+      mode: 0o600,
+    });
+  }
+  return path;
 }
 
 /** Base environment: nothing inherited but PATH and HOME; AWS credentials are dummies for moto. */
@@ -114,7 +144,7 @@ export async function launchHandler(
     const probesPort = await freePort();
     const env: Record<string, string> = {
       ...baseEnv(),
-      KUBECONFIG: ctx.identity.kubeconfig,
+      KUBECONFIG: jsonKubeconfig(ctx.identity),
       ENABLE_PROBES_SERVER: "true",
       PROBES_SERVER_PORT: String(probesPort),
       NTHD_BIND_ADDRESS: "127.0.0.1",
@@ -133,7 +163,8 @@ export async function launchHandler(
     const entry = ctx.fromSource
       ? join(repoRoot, "src", "main.ts")
       : join(repoRoot, "dist", "nthd.mjs");
-    const proc = spawnMeasured(process.execPath, [entry], env, logFile);
+    const nodeFlags = spec.mode === "imds" ? imdsNodeFlags() : [];
+    const proc = spawnMeasured(process.execPath, [...nodeFlags, entry], env, logFile);
     const readyAt = await waitHttpOk(`http://127.0.0.1:${probesPort}/readyz`, {
       timeoutMs: readyTimeoutMs,
       alive: () => !proc.exited(),

@@ -94,12 +94,9 @@ export function loadConfig(argv: readonly string[], env: Env): LoadedConfig {
       config[key] = spec.default;
       continue;
     }
-    const parsed = spec.schema.safeParse(raw);
-    if (!parsed.success) {
-      const why = parsed.error.issues[0]?.message ?? "invalid";
-      fail(`invalid setting ${origin}=${JSON.stringify(raw)}: ${why}`);
-    }
-    config[key] = parsed.data;
+    const parsed = spec.parse(raw);
+    if (!parsed.ok) fail(`invalid setting ${origin}=${JSON.stringify(raw)}: ${parsed.message}`);
+    config[key] = parsed.value;
   }
   const typed = config as Config;
   const mode: Mode = typed.mode ?? (typed.enableSqsTerminationDraining ? "queue" : "imds");

@@ -1,102 +1,96 @@
-import { z } from "zod";
+// Raw values arrive as strings (flags and environment); these parsers turn a
+// string into a typed value or say what is allowed. Plain functions, not a
+// schema library: every setting is one string in, one value out, and this
+// runs at every start of a process that lives on every node.
 
-// Raw values arrive as strings (flags and environment); these schemas turn a
-// string into a typed value or fail with a message that says what is allowed.
+export type ParsedValue<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly message: string };
+
+/** Parses one raw setting value; never throws. */
+export type ValueParser<T> = (raw: string) => ParsedValue<T>;
+
+const ok = <T>(value: T): ParsedValue<T> => ({ ok: true, value });
+const bad = (message: string): ParsedValue<never> => ({ ok: false, message });
 
 const TRUE_WORDS = new Set(["1", "t", "true", "yes", "y", "on"]);
 const FALSE_WORDS = new Set(["0", "f", "false", "no", "n", "off"]);
 
 /** Booleans as Go's strconv.ParseBool accepts them (NTH's parser), plus yes/no/on/off. */
-export const bool = z.string().transform((raw, ctx) => {
+export const bool: ValueParser<boolean> = (raw) => {
   const word = raw.trim().toLowerCase();
-  if (TRUE_WORDS.has(word)) return true;
-  if (FALSE_WORDS.has(word)) return false;
-  ctx.addIssue({ code: "custom", message: "expected true or false" });
-  return z.NEVER;
-});
+  if (TRUE_WORDS.has(word)) return ok(true);
+  if (FALSE_WORDS.has(word)) return ok(false);
+  return bad("expected true or false");
+};
 
-export function int(min: number, max: number) {
-  return z.string().transform((raw, ctx) => {
+export function int(min: number, max: number): ValueParser<number> {
+  const message = `expected a whole number from ${min} to ${max}`;
+  return (raw) => {
     const text = raw.trim();
-    if (!/^[+-]?\d+$/.test(text)) {
-      ctx.addIssue({ code: "custom", message: `expected a whole number from ${min} to ${max}` });
-      return z.NEVER;
-    }
+    if (!/^[+-]?\d+$/.test(text)) return bad(message);
     const value = Number(text);
-    if (value < min || value > max) {
-      ctx.addIssue({ code: "custom", message: `expected a whole number from ${min} to ${max}` });
-      return z.NEVER;
-    }
-    return value;
-  });
+    return value < min || value > max ? bad(message) : ok(value);
+  };
 }
 
-export function float(min: number, max: number) {
-  return z.string().transform((raw, ctx) => {
+export function float(min: number, max: number): ValueParser<number> {
+  const message = `expected a number from ${min} to ${max}`;
+  return (raw) => {
     const value = Number(raw.trim());
     if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-      ctx.addIssue({ code: "custom", message: `expected a number from ${min} to ${max}` });
-      return z.NEVER;
+      return bad(message);
     }
-    return value;
-  });
+    return ok(value);
+  };
 }
 
 /** One of a fixed list, matched case-insensitively, returned in canonical spelling. */
-export function oneOf<const T extends readonly string[]>(values: T) {
-  return z.string().transform((raw, ctx): T[number] => {
+export function oneOf<const T extends readonly string[]>(values: T): ValueParser<T[number]> {
+  return (raw) => {
     const found = values.find((v) => v.toLowerCase() === raw.trim().toLowerCase());
-    if (found === undefined) {
-      ctx.addIssue({ code: "custom", message: `expected one of ${values.join(", ")}` });
-      return z.NEVER;
-    }
-    return found;
-  });
+    return found === undefined ? bad(`expected one of ${values.join(", ")}`) : ok(found);
+  };
 }
 
-export const text = z.string();
+export const text: ValueParser<string> = (raw) => ok(raw);
 
-export const url = z.string().transform((raw, ctx) => {
-  if (raw === "") return "";
+export const url: ValueParser<string> = (raw) => {
+  if (raw === "") return ok("");
   try {
     const parsed = new URL(raw);
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("scheme");
-    return raw;
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") return ok(raw);
   } catch {
-    ctx.addIssue({ code: "custom", message: "expected an http:// or https:// URL" });
-    return z.NEVER;
+    // not a URL at all: same answer as a wrong scheme
   }
-});
+  return bad("expected an http:// or https:// URL");
+};
 
 /** A JSON object of string values, e.g. webhook headers. */
-export const jsonStringMap = z.string().transform((raw, ctx) => {
+export const jsonStringMap: ValueParser<Record<string, string>> = (raw) => {
   try {
     const value: unknown = JSON.parse(raw);
     if (value !== null && typeof value === "object" && !Array.isArray(value)) {
       const entries = Object.entries(value as Record<string, unknown>);
       if (entries.every(([, v]) => typeof v === "string")) {
-        return Object.fromEntries(entries) as Record<string, string>;
+        return ok(Object.fromEntries(entries) as Record<string, string>);
       }
     }
   } catch {
-    // fall through to the issue below
+    // fall through to the message below
   }
-  ctx.addIssue({ code: "custom", message: 'expected a JSON object of strings, e.g. {"k":"v"}' });
-  return z.NEVER;
-});
+  return bad('expected a JSON object of strings, e.g. {"k":"v"}');
+};
 
 /** `k=v,k2=v2` pairs (NTH's Kubernetes Event annotations format). */
-export const keyValueList = z.string().transform((raw, ctx) => {
+export const keyValueList: ValueParser<Record<string, string>> = (raw) => {
   const result: Record<string, string> = {};
-  if (raw.trim() === "") return result;
+  if (raw.trim() === "") return ok(result);
   for (const pair of raw.split(",")) {
     const at = pair.indexOf("=");
     const key = pair.slice(0, at).trim();
-    if (at <= 0 || key === "") {
-      ctx.addIssue({ code: "custom", message: `expected k=v,k2=v2; "${pair}" has no key=value` });
-      return z.NEVER;
-    }
+    if (at <= 0 || key === "") return bad(`expected k=v,k2=v2; "${pair}" has no key=value`);
     result[key] = pair.slice(at + 1).trim();
   }
-  return result;
-});
+  return ok(result);
+};

@@ -1,12 +1,21 @@
-import type { z } from "zod";
-import { bool, float, int, jsonStringMap, keyValueList, oneOf, text, url } from "./parse-values.ts";
+import {
+  bool,
+  float,
+  int,
+  jsonStringMap,
+  keyValueList,
+  oneOf,
+  text,
+  url,
+  type ValueParser,
+} from "./parse-values.ts";
 import type { SettingGroup, SettingSpec } from "./types.ts";
 
-/** Helper that keeps each entry's default typed against its schema. */
+/** Helper that keeps each entry's default typed against its parser. */
 function setting<T>(
   flag: string,
   env: readonly string[],
-  schema: z.ZodType<T>,
+  parse: ValueParser<T>,
   defaultValue: T,
   allowed: string,
   group: SettingGroup,
@@ -16,7 +25,7 @@ function setting<T>(
   return {
     flag,
     env,
-    schema,
+    parse,
     default: defaultValue,
     allowed,
     group,

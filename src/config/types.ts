@@ -1,11 +1,11 @@
-import type { z } from "zod";
+import type { ValueParser } from "./parse-values.ts";
 
 /** Where a setting matters; used to group `--help` and the docs reference. */
 export type SettingGroup = "general" | "drain" | "imds" | "queue" | "observe" | "webhook";
 
 /**
- * One setting: its names (flag and environment variables), its value type as
- * a zod schema that parses the raw string, its default and its description.
+ * One setting: its names (flag and environment variables), the parser that
+ * turns the raw string into its value, its default and its description.
  */
 export interface SettingSpec<T = unknown> {
   /** Command-line flag without the leading dashes. */
@@ -14,7 +14,7 @@ export interface SettingSpec<T = unknown> {
   readonly env: readonly string[];
   /** Deprecated flags accepted as aliases (used only when the main one is unset). */
   readonly deprecatedFlags?: readonly string[];
-  readonly schema: z.ZodType<T>;
+  readonly parse: ValueParser<T>;
   readonly default: T;
   /** What `--help` shows for the allowed values, e.g. "integer 1..119". */
   readonly allowed: string;

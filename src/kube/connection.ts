@@ -96,8 +96,8 @@ function readInClusterFile(path: string, what: string): string {
 }
 
 async function fromKubeconfigFiles(paths: readonly string[]): Promise<Connection> {
-  const { load } = await import("js-yaml");
-  const files: KubeconfigFile[] = paths.map((path) => {
+  const files: KubeconfigFile[] = [];
+  for (const path of paths) {
     let text: string;
     try {
       text = readFileSync(path, "utf8");
@@ -108,15 +108,33 @@ async function fromKubeconfigFiles(paths: readonly string[]): Promise<Connection
         { cause: err },
       );
     }
-    try {
-      return { path, doc: load(text) };
-    } catch (err) {
-      throw new NthdError(
-        "CONFIG_INVALID",
-        `kubeconfig ${path}: not valid YAML: ${errorMessage(err)}`,
-        { cause: err },
-      );
-    }
-  });
+    files.push({ path, doc: await parseKubeconfig(path, text) });
+  }
   return connectionFromKubeconfigs(files, (path) => readFileSync(path, "utf8"));
+}
+
+/**
+ * A kubeconfig is YAML, and JSON is YAML too (`kubectl config view -o json`
+ * writes one). JSON is parsed without loading the YAML parser at all.
+ */
+export async function parseKubeconfig(path: string, text: string): Promise<unknown> {
+  if (text.trimStart().startsWith("{")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // YAML flow style also starts with "{": let the YAML parser judge it.
+    }
+  }
+  const { load } = await import("js-yaml");
+  try {
+    return load(text);
+  } catch (err) {
+    throw new NthdError(
+      "CONFIG_INVALID",
+      `kubeconfig ${path}: not valid YAML: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { Pool } from "undici";
 import { errorMessage, NthdError } from "../errors.ts";
+import { createHttpPool } from "../http-pool.ts";
 import { VERSION } from "../version.ts";
 import { KubeApiError } from "./api-error.ts";
 import type { Auth, Connection } from "./connection.ts";
@@ -43,7 +43,7 @@ export interface Transport {
 export function createTransport(conn: Connection): Transport {
   const url = new URL(conn.server);
   const prefix = url.pathname.replace(/\/+$/, "");
-  const pool = new Pool(url.origin, {
+  const pool = createHttpPool(url.origin, {
     // Idle connections are kept for the next call; watches hold one each.
     keepAliveTimeout: 60_000,
     keepAliveMaxTimeout: 600_000,

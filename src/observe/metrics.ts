@@ -1,4 +1,3 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Notice, NoticeKind, NoticeSource } from "../notice.ts";
 import type {
   ActionName,
@@ -21,182 +20,79 @@ import type {
 import { IMDS_MONITOR_NTH_NAME, NTH_NODE_ACTIONS, poolValue } from "./labels.ts";
 
 /**
- * Every metric nthd exports, declared in one place on a dedicated registry (so
- * a library's metrics on prom-client's global registry never leak into ours).
- * Callers use the typed `count…`/`observe…`/`set…` functions below, whose
- * parameters only accept the bounded vocabularies from labels.ts.
+ * The typed `count…`/`observe…`/`set…` recorders every module counts through;
+ * their parameters only accept the bounded vocabularies from labels.ts. The
+ * metrics themselves (names, help, labels) are declared in metric-families.ts,
+ * which loads prom-client and is loaded only when metrics are served: a
+ * process that never serves them (IMDS mode's default) never pays for them.
+ *
+ * Until start-up decides, updates wait in a short queue, so nothing counted
+ * early is lost when metrics are then loaded; `discardMetrics()` makes every
+ * recorder a no-op for a process that will never serve them.
  */
-export const registry = new Registry();
+export type MetricFamilies = typeof import("./metric-families.ts");
 
-const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-  new Counter<L>({ name, help, labelNames, registers: [registry] });
-const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-  new Gauge<L>({ name, help, labelNames, registers: [registry] });
-const histogram = <L extends string>(
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  buckets: number[],
-) => new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+type Update = (f: MetricFamilies) => void;
 
-// --- aws-node-termination-handler compatible ---------------------------------
-// Same names and labels as NTH so its dashboards keep working. NTH's
-// `actions_node_total{node_name,node_event_id}` is deliberately not exported.
+/** Loaded families; `null` once discarded; undefined while undecided. */
+let families: MetricFamilies | null | undefined;
+let loading: Promise<MetricFamilies> | undefined;
+const pending: Update[] = [];
+/** Start-up counts a handful of things before deciding; this bound only guards against a leak. */
+const MAX_PENDING = 10_000;
 
-export const nthActions = counter(
-  "actions_total",
-  "Number of actions taken on nodes (NTH compatible).",
-  ["node_action", "node_status"],
-);
-export const nthEventErrors = counter(
-  "events_error_total",
-  "Number of errors while monitoring for events (NTH compatible).",
-  ["event_error_where"],
-);
-export const nthTaggedInstances = gauge(
-  "nth_tagged_instances",
-  "EC2 instances carrying the managed tag (queue mode, NTH compatible).",
-  [],
-);
-export const nthTaggedNodes = gauge(
-  "nth_tagged_nodes",
-  "Cluster nodes whose instance carries the managed tag (queue mode, NTH compatible).",
-  [],
-);
+function record(update: Update): void {
+  if (families) update(families);
+  else if (families === undefined && pending.length < MAX_PENDING) pending.push(update);
+}
 
-// --- notices and actions -----------------------------------------------------
+/**
+ * Loads prom-client and the metric families, applies what was counted so
+ * far, and returns them (the registry for /metrics, the families for tests).
+ * Loading after `discardMetrics()` starts counting from then on.
+ */
+export function loadMetrics(): Promise<MetricFamilies> {
+  loading ??= import("./metric-families.ts").then((loaded) => {
+    families = loaded;
+    for (const update of pending.splice(0)) update(loaded);
+    return loaded;
+  });
+  return loading;
+}
 
-export const noticesReceived = counter(
-  "nthd_notices_received_total",
-  "Notices received, by notice kind and source (imds or queue); a redelivered message counts again.",
-  ["kind", "source"],
-);
-export const actions = counter(
-  "nthd_actions_total",
-  "Node actions taken, by notice kind, action and result.",
-  ["kind", "action", "result"],
-);
-/** Notice to cordon: the node stops taking new pods. A 2-minute Spot notice leaves little room. */
-export const noticeToCordonSeconds = histogram(
-  "nthd_notice_to_cordon_seconds",
-  "Seconds from the notice (AWS event time when known, else receipt) to the node being cordoned.",
-  ["kind"],
-  [0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300],
-);
-/** Notice to drained: dense around the 120 s Spot deadline, sparse for long ASG/maintenance drains. */
-export const noticeToDrainedSeconds = histogram(
-  "nthd_notice_to_drained_seconds",
-  "Seconds from the notice (AWS event time when known, else receipt) to the node being drained.",
-  ["kind"],
-  [5, 10, 20, 30, 45, 60, 75, 90, 105, 120, 150, 180, 300, 600, 1800, 3600],
-);
+/** Metrics will not be served: drop what waits and make every recorder a no-op. */
+export function discardMetrics(): void {
+  if (families) return;
+  families = null;
+  pending.length = 0;
+}
 
-// --- drains and evictions ----------------------------------------------------
-
-export const drains = counter("nthd_drains_total", "Drains finished, by notice kind and outcome.", [
-  "kind",
-  "outcome",
-]);
-export const drainFailures = counter(
-  "nthd_drain_failures_total",
-  "Drains that did not complete (deadline exceeded, failed or cancelled), by reason.",
-  ["reason"],
-);
-export const drainsInProgress = gauge("nthd_drains_in_progress", "Drains running now.", []);
-export const podsEvicted = counter("nthd_pods_evicted_total", "Pods evicted, by notice kind.", [
-  "kind",
-]);
-export const evictionsBlockedByPdb = counter(
-  "nthd_eviction_pdb_blocked_total",
-  "Eviction attempts refused by a PodDisruptionBudget (HTTP 429) and retried.",
-  ["kind"],
-);
-export const interruptions = counter(
-  "nthd_interruptions_total",
-  "Interruption notices per capacity pool, to show which pools are unreliable. Cardinality is bounded by the fleet's pools.",
-  ["kind", "instance_type", "availability_zone", "capacity_type", "asg"],
-);
-
-// --- sources -----------------------------------------------------------------
-
-export const queueMessagesReceived = counter(
-  "nthd_queue_messages_received_total",
-  "Queue messages received.",
-  [],
-);
-export const queueMessagesDeleted = counter(
-  "nthd_queue_messages_deleted_total",
-  "Queue messages deleted, by reason.",
-  ["reason"],
-);
-export const queueMessagesLeft = counter(
-  "nthd_queue_messages_left_total",
-  "Queue messages left for redelivery (and eventually the dead-letter queue), by reason.",
-  ["reason"],
-);
-export const messageParseErrors = counter(
-  "nthd_message_parse_errors_total",
-  "Messages that could not be parsed, by source and the stage that rejected them.",
-  ["source", "stage"],
-);
-export const sourceLastPoll = gauge(
-  "nthd_source_last_poll_timestamp_seconds",
-  "Unix time of the source's last successful poll (queue receive or IMDS check).",
-  ["source"],
-);
-export const awsApiCalls = counter(
-  "nthd_aws_api_calls_total",
-  "AWS API calls, by operation and result (success, error, throttled).",
-  ["operation", "result"],
-);
-export const awsApiThrottles = counter(
-  "nthd_aws_api_throttles_total",
-  "AWS API calls refused by throttling, by operation.",
-  ["operation"],
-);
-export const imdsRequestErrors = counter(
-  "nthd_imds_request_errors_total",
-  "Failed instance metadata requests, by monitor and reason.",
-  ["monitor", "reason"],
-);
-
-// --- webhooks and process state -----------------------------------------------
-
-export const webhookAttempts = counter(
-  "nthd_webhook_attempts_total",
-  "Webhook HTTP attempts, by result (retries count again).",
-  ["result"],
-);
-export const webhooks = counter(
-  "nthd_webhooks_total",
-  "Webhook notifications, by final result after retries.",
-  ["result"],
-);
-export const readinessCheck = gauge(
-  "nthd_readiness_check",
-  "1 when the named readiness check passes, else 0.",
-  ["check"],
-);
-export const ready = gauge("nthd_ready", "1 when every readiness check passes, else 0.", []);
-export const buildInfo = gauge("nthd_build_info", "Always 1; labels carry version and mode.", [
-  "version",
-  "mode",
-]);
+/** The drains-in-progress gauge, moved by the drain itself around each drain. */
+export const drainsInProgress = {
+  inc(): void {
+    record((f) => f.drainsInProgress.inc());
+  },
+  dec(): void {
+    record((f) => f.drainsInProgress.dec());
+  },
+};
 
 // --- typed recorders -----------------------------------------------------------
 
 const NTH_ACTION_SET: ReadonlySet<string> = new Set(NTH_NODE_ACTIONS);
 
 export function countNoticeReceived(kind: NoticeKind, source: NoticeSource): void {
-  noticesReceived.inc({ kind, source });
+  record((f) => f.noticesReceived.inc({ kind, source }));
 }
 
 /** Counts an action on both the nthd counter and, for NTH's five actions, NTH's counter. */
 export function countAction(kind: NoticeKind, action: ActionName, result: ActionResult): void {
-  actions.inc({ kind, action, result });
-  if (result !== "dry-run" && NTH_ACTION_SET.has(action)) {
-    nthActions.inc({ node_action: action as NthNodeAction, node_status: result });
-  }
+  record((f) => {
+    f.actions.inc({ kind, action, result });
+    if (result !== "dry-run" && NTH_ACTION_SET.has(action)) {
+      f.nthActions.inc({ node_action: action as NthNodeAction, node_status: result });
+    }
+  });
 }
 
 /** Seconds since the notice began: AWS's event time when known (includes delivery delay). */
@@ -206,11 +102,13 @@ function sinceNotice(notice: Notice, at: Date): number {
 }
 
 export function observeCordoned(notice: Notice, at: Date): void {
-  noticeToCordonSeconds.observe({ kind: notice.kind }, sinceNotice(notice, at));
+  const seconds = sinceNotice(notice, at);
+  record((f) => f.noticeToCordonSeconds.observe({ kind: notice.kind }, seconds));
 }
 
 export function observeDrained(notice: Notice, at: Date): void {
-  noticeToDrainedSeconds.observe({ kind: notice.kind }, sinceNotice(notice, at));
+  const seconds = sinceNotice(notice, at);
+  record((f) => f.noticeToDrainedSeconds.observe({ kind: notice.kind }, seconds));
 }
 
 export function countDrain(
@@ -218,88 +116,98 @@ export function countDrain(
   outcome: DrainOutcome,
   reason?: DrainFailureReason,
 ): void {
-  drains.inc({ kind, outcome });
-  if (outcome !== "completed") drainFailures.inc({ reason: reason ?? "cancelled" });
+  record((f) => {
+    f.drains.inc({ kind, outcome });
+    if (outcome !== "completed") f.drainFailures.inc({ reason: reason ?? "cancelled" });
+  });
 }
 
 export function countPodsEvicted(kind: NoticeKind, count = 1): void {
-  podsEvicted.inc({ kind }, count);
+  record((f) => f.podsEvicted.inc({ kind }, count));
 }
 
 export function countEvictionBlockedByPdb(kind: NoticeKind): void {
-  evictionsBlockedByPdb.inc({ kind });
+  record((f) => f.evictionsBlockedByPdb.inc({ kind }));
 }
 
 export function countInterruption(kind: NoticeKind, pool: Pool): void {
-  interruptions.inc({
+  const labels = {
     kind,
     instance_type: poolValue(pool.instanceType),
     availability_zone: poolValue(pool.availabilityZone),
     capacity_type: pool.capacityType ?? "unknown",
     asg: poolValue(pool.asg),
-  });
+  };
+  record((f) => f.interruptions.inc(labels));
 }
 
 export function countQueueReceived(count: number): void {
-  if (count > 0) queueMessagesReceived.inc(count);
+  if (count > 0) record((f) => f.queueMessagesReceived.inc(count));
 }
 
 export function countQueueDeleted(reason: QueueDeleteReason, count = 1): void {
-  queueMessagesDeleted.inc({ reason }, count);
+  record((f) => f.queueMessagesDeleted.inc({ reason }, count));
 }
 
 export function countQueueLeft(reason: QueueLeaveReason, count = 1): void {
-  queueMessagesLeft.inc({ reason }, count);
+  record((f) => f.queueMessagesLeft.inc({ reason }, count));
 }
 
 export function countParseError(source: NoticeSource, stage: ParseErrorStage): void {
-  messageParseErrors.inc({ source, stage });
+  record((f) => f.messageParseErrors.inc({ source, stage }));
 }
 
 export function markSourcePolled(source: NoticeSource, at: Date = new Date()): void {
-  sourceLastPoll.set({ source }, at.getTime() / 1000);
+  const seconds = at.getTime() / 1000;
+  record((f) => f.sourceLastPoll.set({ source }, seconds));
 }
 
 export function countAwsCall(operation: AwsOperation, result: AwsCallResult): void {
-  awsApiCalls.inc({ operation, result });
-  if (result === "throttled") awsApiThrottles.inc({ operation });
+  record((f) => {
+    f.awsApiCalls.inc({ operation, result });
+    if (result === "throttled") f.awsApiThrottles.inc({ operation });
+  });
 }
 
 /** Counts the failed request, and the poll failure under NTH's monitor name. */
 export function countImdsError(monitor: ImdsMonitor, reason: ImdsErrorReason): void {
-  imdsRequestErrors.inc({ monitor, reason });
-  nthEventErrors.inc({ event_error_where: IMDS_MONITOR_NTH_NAME[monitor] });
+  record((f) => {
+    f.imdsRequestErrors.inc({ monitor, reason });
+    f.nthEventErrors.inc({ event_error_where: IMDS_MONITOR_NTH_NAME[monitor] });
+  });
 }
 
 export function countMonitorError(where: EventErrorWhere): void {
-  nthEventErrors.inc({ event_error_where: where });
+  record((f) => f.nthEventErrors.inc({ event_error_where: where }));
 }
 
 export function setTaggedCounts(instances: number, nodes: number): void {
-  nthTaggedInstances.set(instances);
-  nthTaggedNodes.set(nodes);
+  record((f) => {
+    f.nthTaggedInstances.set(instances);
+    f.nthTaggedNodes.set(nodes);
+  });
 }
 
 export function countWebhookAttempt(result: WebhookAttemptResult): void {
-  webhookAttempts.inc({ result });
+  record((f) => f.webhookAttempts.inc({ result }));
 }
 
 export function countWebhook(result: WebhookResult): void {
-  webhooks.inc({ result });
+  record((f) => f.webhooks.inc({ result }));
 }
 
 export function setBuildInfo(version: string, mode: NoticeSource): void {
-  buildInfo.set({ version, mode }, 1);
+  record((f) => f.buildInfo.set({ version, mode }, 1));
 }
 
-let processMetricsOn = false;
-/**
- * Adds process_* and nodejs_* metrics. Most are computed at scrape time; the
- * event-loop delay histogram and GC observer run continuously, so main enables
- * them only when the metrics server is on (IMDS mode runs on every node).
- */
-export function enableProcessMetrics(): void {
-  if (processMetricsOn) return;
-  processMetricsOn = true;
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+/** One readiness check's state (1 passes, 0 fails); `undefined` forgets the check. */
+export function setReadinessCheck(check: string, ok: boolean | undefined): void {
+  record((f) => {
+    if (ok === undefined) f.readinessCheck.remove({ check });
+    else f.readinessCheck.set({ check }, ok ? 1 : 0);
+  });
+}
+
+export function setReady(ready: boolean): void {
+  record((f) => f.ready.set(ready ? 1 : 0));
 }

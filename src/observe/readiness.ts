@@ -1,4 +1,4 @@
-import { readinessCheck, ready } from "./metrics.ts";
+import { setReadinessCheck, setReady } from "./metrics.ts";
 
 export interface CheckState {
   readonly ok: boolean;
@@ -32,7 +32,7 @@ export class Readiness {
   /** Forgets a check (for a component that stopped on purpose). */
   delete(name: string): void {
     this.#checks.delete(name);
-    readinessCheck.remove({ check: name });
+    setReadinessCheck(name, undefined);
     this.#publish();
   }
 
@@ -49,12 +49,12 @@ export class Readiness {
 
   #record(name: string, state: CheckState): void {
     this.#checks.set(name, state);
-    readinessCheck.set({ check: name }, state.ok ? 1 : 0);
+    setReadinessCheck(name, state.ok);
     this.#publish();
   }
 
   #publish(): void {
-    ready.set(this.ready ? 1 : 0);
+    setReady(this.ready);
   }
 }
 

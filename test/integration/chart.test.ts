@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadYaml } from "@kubernetes/client-node";
+import { imdsNodeFlags } from "../../bench/lib/handlers.ts";
 import { SETTINGS } from "../../src/config/settings.ts";
 import { peerBinary } from "../env/peers.ts";
 
@@ -198,6 +199,18 @@ describe("IMDS mode (default)", () => {
       assert.equal(env[name], undefined, `${name} should not be rendered`);
     }
   });
+
+  test("runs the image's entrypoint with the IMDS memory flags the bench measures", () => {
+    const command: string[] = podSpec(objects).containers[0].command;
+    const flags = imdsNodeFlags();
+    assert.ok(flags.length > 0 && flags.every((f) => f.startsWith("--")), flags.join(" "));
+    const entrypoint = /^ENTRYPOINT (.*)$/m.exec(readFileSync(join(root, "Dockerfile"), "utf8"));
+    const [node, entry] = JSON.parse(entrypoint?.[1] ?? "[]") as string[];
+    assert.deepEqual(command, [node, ...flags, entry]);
+    // The same Node.js major as the image: an unknown flag would stop every pod at start.
+    const run = spawnSync(process.execPath, [...flags, "-e", "0"], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+  });
 });
 
 describe("queue mode", () => {
@@ -211,6 +224,8 @@ describe("queue mode", () => {
     );
     const deployment = find(objects, "Deployment");
     assert.equal(deployment.spec.replicas, 2);
+    // The IMDS memory flags slow hot code down; queue mode keeps the image's entrypoint.
+    assert.equal(podSpec(objects).containers[0].command, undefined);
     const pdb = find(objects, "PodDisruptionBudget");
     assert.equal(pdb.spec.maxUnavailable, 1);
     assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);

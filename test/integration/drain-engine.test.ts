@@ -24,9 +24,11 @@ import {
 } from "../../src/drain/record.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
 import type { Notice, NoticeKind } from "../../src/notice.ts";
-import { drainsInProgress, registry } from "../../src/observe/metrics.ts";
+import { loadMetrics } from "../../src/observe/metrics.ts";
 import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";
+
+const { drainsInProgress, registry } = await loadMetrics();
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

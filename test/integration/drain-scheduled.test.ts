@@ -11,9 +11,11 @@ import { RECORD_ANNOTATION, readRecord, STATE_LABEL } from "../../src/drain/reco
 import type { DrainReport } from "../../src/drain/report.ts";
 import { createKubeClient } from "../../src/kube/client.ts";
 import type { Notice } from "../../src/notice.ts";
-import { interruptions } from "../../src/observe/metrics.ts";
+import { loadMetrics } from "../../src/observe/metrics.ts";
 import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";
+
+const { interruptions } = await loadMetrics();
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

@@ -3,11 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Notice, NoticeOutcome } from "../../src/notice.ts";
-import { imdsRequestErrors } from "../../src/observe/metrics.ts";
+import { loadMetrics } from "../../src/observe/metrics.ts";
 import { type ImdsAnswer, ImdsClient, type MetadataReader } from "../../src/sources/imds/client.ts";
 import type { ImdsMonitorName } from "../../src/sources/imds/monitors.ts";
 import { type ImdsSourceOptions, startImdsSource } from "../../src/sources/imds/poller.ts";
 import { freePort, type MetadataMock, startMetadataMock } from "../env/ground.ts";
+
+const { imdsRequestErrors } = await loadMetrics();
 
 const INSTANCE = "i-1234567890abcdef0";
 const NONE = {

@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { isNthdError } from "../../src/errors.ts";
-import { countNoticeReceived, enableProcessMetrics, registry } from "../../src/observe/metrics.ts";
+import { countNoticeReceived, loadMetrics } from "../../src/observe/metrics.ts";
 import { Readiness } from "../../src/observe/readiness.ts";
 import { type ObserveServer, startObserveServer } from "../../src/observe/server.ts";
 import { referencedMetricNames, seriesNamesInScrape } from "../unit/observe-dashboard-names.ts";
+
+const { enableProcessMetrics, registry } = await loadMetrics();
 
 const HOST = "127.0.0.1";
 

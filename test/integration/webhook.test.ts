@@ -12,9 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { isNthdError } from "../../src/errors.ts";
-import { registry } from "../../src/observe/metrics.ts";
+import { loadMetrics } from "../../src/observe/metrics.ts";
 import { Webhook, webhookFromConfig } from "../../src/observe/webhook.ts";
 import { compileTemplate } from "../../src/observe/webhook-template.ts";
+
+const { registry } = await loadMetrics();
 
 const HOST = "127.0.0.1";
 type Received = { headers: IncomingMessage["headers"]; body: string };

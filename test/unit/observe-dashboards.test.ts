@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { enableProcessMetrics, registry } from "../../src/observe/metrics.ts";
+import { loadMetrics } from "../../src/observe/metrics.ts";
 import {
   ALERTS,
   DASHBOARD,
@@ -11,6 +11,8 @@ import {
   referencedMetricNames,
   seriesNames,
 } from "./observe-dashboard-names.ts";
+
+const { enableProcessMetrics, registry } = await loadMetrics();
 
 function exportedSeries(): Set<string> {
   enableProcessMetrics();

@@ -8,9 +8,11 @@ import {
   countDrain,
   countImdsError,
   countInterruption,
+  loadMetrics,
   observeCordoned,
-  registry,
 } from "../../src/observe/metrics.ts";
+
+const { registry } = await loadMetrics();
 
 type Family = {
   name: string;

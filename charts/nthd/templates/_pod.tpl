@@ -6,6 +6,10 @@
 - name: nthd
   image: {{ include "nthd.image" . | quote }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
+  {{- if eq (include "nthd.mode" .) "imds" }}
+  command:
+    {{- include "nthd.imdsCommand" . | nindent 4 }}
+  {{- end }}
   {{- with .Values.securityContext }}
   securityContext:
     {{- toYaml . | nindent 4 }}

@@ -4,8 +4,8 @@
  * few retries. IMDS mode runs on every node, so this stays on undici alone.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Pool } from "undici";
 import { errorMessage, NthdError } from "../../errors.ts";
+import { createHttpPool, type HttpPool } from "../../http-pool.ts";
 import {
   backoffMs,
   classifyStatus,
@@ -64,7 +64,7 @@ export class ImdsClient implements MetadataReader {
 
   readonly #opts: Required<Omit<ImdsClientOptions, "onV1Fallback">> &
     Pick<ImdsClientOptions, "onV1Fallback">;
-  readonly #pool: Pool;
+  readonly #pool: HttpPool;
   readonly #prefix: string;
   #token: Token | undefined;
   #tokenInFlight: Promise<Token> | undefined;
@@ -76,7 +76,7 @@ export class ImdsClient implements MetadataReader {
     this.#prefix = url.pathname.replace(/\/+$/, "");
     const timeout = this.#opts.requestTimeoutMs;
     // Four monitors poll at once; keep-alive saves a TCP handshake per poll.
-    this.#pool = new Pool(url.origin, {
+    this.#pool = createHttpPool(url.origin, {
       connections: 4,
       keepAliveTimeout: 30_000,
       connectTimeout: timeout,
