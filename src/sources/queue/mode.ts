@@ -40,6 +40,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
       autoscaling: aws.autoscaling,
       engine: { handle: ctx.handle },
       resolver: nodeLookupFrom(nodes),
+      clusterInstanceIds: () => nodes.instanceIds(),
       log,
       signal: ctx.signal,
     });

@@ -22,6 +22,8 @@ or rejected, is recorded in "calls" (and appended as one JSON line to the file
 named by NTHD_MOTO_CALL_LOG when set). POST /moto-api/reset clears it all
 together with moto's own state.
 
+It also fixes a race in moto's SQS queue (see _delete_message_locked).
+
 Usage: python launcher.py [HOST] PORT   (HOST must be a loopback address; default 127.0.0.1)
 """
 
@@ -38,6 +40,7 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import EmptyResult
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.moto_api._internal.models import moto_api_backend
+from moto.sqs.models import Queue
 
 _lock = threading.Lock()
 # (account, region) -> {token: action dict}
@@ -235,6 +238,22 @@ def _reset() -> None:
 
 
 moto_api_backend.reset = _reset
+
+
+# moto 5.2.5 SQS loses messages under concurrency: Queue.delete_message
+# rebuilds the message list without the lock that Queue.add_message takes, so
+# a message sent while another is being deleted can vanish (one of 1,000 in a
+# mass-interruption run). Real SQS never loses a sent message, so the peer
+# takes the queue's own lock for deletes too.
+_original_sqs_delete = Queue.delete_message
+
+
+def _delete_message_locked(self, receipt_handle: str) -> None:
+    with self._messages_lock:
+        _original_sqs_delete(self, receipt_handle)
+
+
+Queue.delete_message = _delete_message_locked
 
 
 def main() -> None:
