@@ -239,6 +239,7 @@ async function receive(
       body: m.Body ?? "",
       receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
       receivedAt,
+      sentAtMs: Number(m.Attributes?.SentTimestamp) || undefined,
     });
   }
   return messages;

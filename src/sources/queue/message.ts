@@ -48,6 +48,8 @@ export interface ReceivedMessage extends QueueMessageRef {
   readonly body: string;
   readonly receiveCount: number;
   readonly receivedAt: Date;
+  /** When SQS accepted the message (its SentTimestamp attribute), if it said. */
+  readonly sentAtMs?: number | undefined;
 }
 
 export type QueueConfig = Pick<
@@ -160,14 +162,17 @@ export async function handleMessage(
         );
         return;
       }
-      // Where the time from receipt to a durable record went, for operators
-      // asking why a node was cordoned late (EC2 lookups vs the API server).
+      // Where the time went, for operators asking why a node was cordoned
+      // late: waiting in the queue, EC2 lookups, or the API server.
       nlog.info(
         {
           node: target.nodeName,
           resolveMs,
           recordMs: Math.round(performance.now() - recordStart),
           sinceReceiveMs: Date.now() - msg.receivedAt.getTime(),
+          ...(msg.sentAtMs !== undefined
+            ? { queuedMs: msg.receivedAt.getTime() - msg.sentAtMs }
+            : {}),
         },
         "notice recorded on the node",
       );
