@@ -292,11 +292,10 @@ describe("drain engine on the test ground", { concurrency: true, timeout: 240_00
     assert.equal(cacheReads, 1, "the cordon looked at the cached copy");
     const marked = await nodeOf(node);
     assert.equal(marked.spec?.unschedulable, true);
-    const keys = (marked.spec?.taints ?? []).map((t) => t.key).sort();
-    assert.deepEqual(keys, [
-      "aws-node-termination-handler/rebalance-recommendation",
-      "example.com/other",
-    ]);
+    // The node controller may add node.kubernetes.io/unschedulable of its own.
+    const keys = (marked.spec?.taints ?? []).map((t) => t.key);
+    assert.ok(keys.includes("example.com/other"), `taint added since kept: ${keys}`);
+    assert.ok(keys.includes("aws-node-termination-handler/rebalance-recommendation"), `${keys}`);
   });
 
   test("a PDB allowing one disruption: every pod evicted, never more than one at a time, 429s retried", async () => {
