@@ -151,7 +151,8 @@ export async function waitPodsReady(
   await pollUntil(
     `${count} pods Ready in ${namespace}`,
     async () => {
-      const list = await core.listNamespacedPod({ namespace });
+      // From the watch cache: a quorum read of 10,000 pods every poll slowed the set-up itself.
+      const list = await core.listNamespacedPod({ namespace, resourceVersion: "0" });
       last = list.items.filter(
         (p) =>
           p.spec?.nodeName &&
@@ -161,7 +162,7 @@ export async function waitPodsReady(
       return last >= count ? true : undefined;
     },
     timeoutMs,
-    1000,
+    5000,
   ).catch((err: unknown) => {
     throw new Error(`${(err as Error).message} (${last} Ready)`);
   });

@@ -2,6 +2,7 @@
  * What the drain engine's steps share: the clients, settings and helpers
  * every step needs, and the state of one node's work.
  */
+import type { V1Node } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/settings.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -20,6 +21,13 @@ export interface EngineContext {
   readonly log: Logger;
   readonly events: DrainEvents;
   readonly planSettings: PlanSettings;
+  /** The Node informer's copies, when the mode keeps one (queue mode). */
+  nodeCache?: NodeCache;
+}
+
+/** Read access to an informer's cached nodes. */
+export interface NodeCache {
+  byName(name: string): V1Node | undefined;
 }
 
 export function planSettingsOf(config: Config): PlanSettings {

@@ -27,6 +27,7 @@ import {
   type EngineContext,
   logFor,
   makeReport,
+  type NodeCache,
   planSettingsOf,
   type ReportBase,
   type Work,
@@ -87,6 +88,12 @@ export interface DrainEngine {
   resume(opts?: { nodeName?: string }): Promise<ResumedWork[]>;
   /** Nodes with work in progress. */
   active(): string[];
+  /**
+   * Lets cordons build on the informer's copy of the node instead of reading
+   * it first: one API request per cordon instead of two when a thousand
+   * nodes are being cordoned at once.
+   */
+  useNodeCache(cache: NodeCache): void;
   /** Aborts running work (records stay, so a restart resumes) and waits for it. */
   close(): Promise<void>;
 }
@@ -486,6 +493,10 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
 
     active() {
       return [...works.keys()];
+    },
+
+    useNodeCache(cache) {
+      ctx.nodeCache = cache;
     },
 
     async close() {

@@ -62,6 +62,8 @@ export async function mark(ctx: EngineContext, w: Work, log: Logger): Promise<Ma
     ctx.kube,
     w.nodeName,
     (node) => {
+      record = undefined;
+      alreadyDrained = false;
       const existing = readRecord(node);
       if (!existing.ok) log.warn({ err: existing.error }, "replacing a damaged nthd record");
       const previous = existing.ok ? existing.record : undefined;
@@ -95,7 +97,7 @@ export async function mark(ctx: EngineContext, w: Work, log: Logger): Promise<Ma
       record = built.record;
       return built.patch;
     },
-    { lane: "urgent", signal: w.cancel.signal },
+    { lane: "urgent", signal: w.cancel.signal, cached: ctx.nodeCache?.byName(w.nodeName) },
   );
   if (!result.found) {
     throw new NthdError("KUBE_NODE_NOT_FOUND", `node ${w.nodeName} not found`, {

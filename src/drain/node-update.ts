@@ -11,6 +11,13 @@ import type { KubeClient } from "../kube/client.ts";
 import type { Lane } from "../kube/rate-limit.ts";
 
 export interface UpdateOptions {
+  /**
+   * A recent copy of the node (the informer's) to build the first patch on,
+   * saving the read. A stale copy fails the resourceVersion precondition and
+   * the node is read again; a copy on which nothing needs to change is
+   * checked against a fresh read, so "nothing to do" is never decided on old data.
+   */
+  readonly cached?: V1Node | undefined;
   readonly lane?: Lane;
   readonly signal?: AbortSignal;
   readonly attempts?: number;
@@ -22,7 +29,8 @@ export type UpdateResult =
 
 /**
  * `build` sees the current node and returns a JSON merge patch, or null when
- * nothing needs to change.
+ * nothing needs to change. It may be called more than once (a conflict, a
+ * cached copy): each call must derive everything from the node it is given.
  */
 export async function updateNode(
   kube: KubeClient,
@@ -32,8 +40,16 @@ export async function updateNode(
 ): Promise<UpdateResult> {
   const attempts = opts.attempts ?? 8;
   const call = { lane: opts.lane ?? "urgent", ...(opts.signal ? { signal: opts.signal } : {}) };
+  let cached = opts.cached;
   for (let attempt = 1; ; attempt++) {
     try {
+      if (cached !== undefined) {
+        const patch = build(cached);
+        cached = undefined;
+        if (patch !== null) {
+          return { found: true, node: await kube.patchNode(name, patch, call), patched: true };
+        }
+      }
       const node = await kube.getNode(name, call);
       if (node === undefined) return { found: false };
       const patch = build(node);

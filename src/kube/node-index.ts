@@ -33,6 +33,8 @@ export interface NodeIndex {
   byName(name: string): V1Node | undefined;
   /** Every indexed node (a snapshot). */
   nodes(): V1Node[];
+  /** The EC2 instance ids of the indexed nodes that carry one in spec.providerID. */
+  instanceIds(): string[];
   /** Whether the first list has been indexed and the watch is healthy. */
   readonly synced: boolean;
 }
@@ -178,6 +180,9 @@ export function createNodeIndex(
     },
     nodes() {
       return [...byName.values()];
+    },
+    instanceIds() {
+      return [...byInstance.keys()];
     },
   };
 }

@@ -266,6 +266,40 @@ describe("drain engine on the test ground", { concurrency: true, timeout: 240_00
     assert.ok(podEvents.items.every((ev) => ev.source?.component === "nthd"));
   });
 
+  test("a cordon built on a stale cached copy of the node keeps a taint added since", async () => {
+    const { nodes } = await setup(1);
+    const node = nodes[0] as string;
+    // The informer's copy, then a change it has not seen yet.
+    const stale = await nodeOf(node);
+    await core.patchNode(
+      {
+        name: node,
+        body: { spec: { taints: [{ key: "example.com/other", effect: "NoSchedule" }] } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    const e = engine({ taintNode: true });
+    let cacheReads = 0;
+    e.useNodeCache({
+      byName: (name) => {
+        cacheReads++;
+        return name === node ? stale : undefined;
+      },
+    });
+    const { recorded } = e.handle(
+      notice({ action: "cordon", kind: "rebalance-recommendation" }),
+      node,
+    );
+    await recorded;
+    assert.equal(cacheReads, 1, "the cordon looked at the cached copy");
+    const marked = await nodeOf(node);
+    assert.equal(marked.spec?.unschedulable, true);
+    // The node controller may add node.kubernetes.io/unschedulable of its own.
+    const keys = (marked.spec?.taints ?? []).map((t) => t.key);
+    assert.ok(keys.includes("example.com/other"), `taint added since kept: ${keys}`);
+    assert.ok(keys.includes("aws-node-termination-handler/rebalance-recommendation"), `${keys}`);
+  });
+
   test("a PDB allowing one disruption: every pod evicted, never more than one at a time, 429s retried", async () => {
     const { ns, nodes, label } = await setup(1);
     const node = nodes[0] as string;

@@ -29,7 +29,8 @@ import {
 import { type AwsClients, createAwsClients } from "../../src/aws/clients.ts";
 import type { DrainReport, DrainResult } from "../../src/drain/report.ts";
 import type { Notice } from "../../src/notice.ts";
-import { startQueueSource } from "../../src/sources/queue/consumer.ts";
+import { type QueueSourceOptions, startQueueSource } from "../../src/sources/queue/consumer.ts";
+import { createInstanceDirectory } from "../../src/sources/queue/instances.ts";
 import type { NodeLookup } from "../../src/sources/queue/resolve.ts";
 import { stateFile } from "../env/ground-up.ts";
 import {
@@ -186,6 +187,7 @@ function startConsumer(
   engine: RecordingEngine,
   nodes: NodeTable,
   overrides: Record<string, unknown> = {},
+  sourceOptions: Partial<QueueSourceOptions> = {},
 ) {
   const controller = new AbortController();
   const config = {
@@ -210,6 +212,7 @@ function startConsumer(
     engine,
     resolver: nodes,
     signal: controller.signal,
+    ...sourceOptions,
   });
   return {
     stop: async () => {
@@ -217,6 +220,20 @@ function startConsumer(
       await running;
     },
   };
+}
+
+/** The real EC2 peer, with the instance ids of each DescribeInstances call recorded. */
+function countingEc2() {
+  const describeCalls: string[][] = [];
+  const ec2 = {
+    send: ((command: { input: unknown }, options?: unknown) => {
+      if (command instanceof DescribeInstancesCommand) {
+        describeCalls.push(command.input.Filters?.[0]?.Values ?? []);
+      }
+      return aws.ec2.send(command as DescribeInstancesCommand, options as never);
+    }) as typeof aws.ec2.send,
+  };
+  return { ec2, describeCalls };
 }
 
 /** The shared ground's moto when it runs, else one of our own. */
@@ -357,6 +374,67 @@ describe("queue consumer on moto", () => {
         engine.calls.map((c) => [c.notice.kind, c.nodeName]),
         [["instance-state-change", inst.dns]],
       );
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  test("the cluster's instances are primed: a notice for one needs no DescribeInstances of its own", async () => {
+    const managed = await runInstance({ [MANAGED_TAG]: "" });
+    const unmanaged = await runInstance({ team: "x" });
+    const { ec2, describeCalls } = countingEc2();
+    const directory = createInstanceDirectory({ ec2 });
+    await directory.prime([managed.id, unmanaged.id], 60_000);
+    assert.deepEqual(describeCalls, [[managed.id, unmanaged.id]], "one batched call for both");
+    await directory.prime([managed.id, unmanaged.id], 60_000);
+    assert.equal(describeCalls.length, 1, "fresh answers are not fetched again");
+    assert.ok((await directory.lookup(managed.id))?.tags.has(MANAGED_TAG));
+    assert.equal((await directory.lookup(unmanaged.id))?.tags.has(MANAGED_TAG), false);
+    assert.equal(describeCalls.length, 1, "lookups are answered from the primed cache");
+
+    const { url } = await createQueue(`nthd-primed-${suffix}`);
+    const nodes = new NodeTable();
+    nodes.add(managed.id, "node-primed");
+    nodes.add(unmanaged.id, "node-primed-unmanaged");
+    await aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: fixture("eventbridge/spot-interruption-warning.terminate.derived.json", {
+          [FIXTURE_INSTANCE]: managed.id,
+        }),
+      }),
+    );
+    const engine = new RecordingEngine();
+    const consumer = startConsumer(url, engine, nodes, {}, { ec2, instances: directory });
+    try {
+      await eventually("message deleted", async () =>
+        (await depth(url)) === 0 ? true : undefined,
+      );
+      assert.deepEqual(
+        engine.calls.map((c) => c.nodeName),
+        ["node-primed"],
+      );
+      assert.equal(describeCalls.length, 1, "the notice's tag check used the primed answer");
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  test("the consumer primes the instances the node informer knows", async () => {
+    const { url } = await createQueue(`nthd-primer-${suffix}`);
+    const a = await runInstance({ [MANAGED_TAG]: "" });
+    const b = await runInstance({ [MANAGED_TAG]: "" });
+    const { ec2, describeCalls } = countingEc2();
+    const consumer = startConsumer(
+      url,
+      new RecordingEngine(),
+      new NodeTable(),
+      {},
+      { ec2, clusterInstanceIds: () => [a.id, b.id] },
+    );
+    try {
+      const call = await eventually("a priming DescribeInstances", async () => describeCalls[0]);
+      assert.deepEqual([...call].sort(), [a.id, b.id].sort());
     } finally {
       await consumer.stop();
     }

@@ -23,6 +23,7 @@ export class MessageAcks {
   readonly #keeper: VisibilityKeeper;
   readonly #log: Logger;
   readonly #deletes: Batcher<string, DeleteResult>;
+  readonly #pending = new Set<Promise<boolean>>();
 
   constructor(opts: {
     sqs: Pick<SQSClient, "send">;
@@ -53,9 +54,25 @@ export class MessageAcks {
     });
   }
 
-  /** Deletes the message; a failed delete is logged (the message returns and is handled again, idempotently). */
-  async delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<boolean> {
+  /**
+   * Deletes the message (batched with others); a failed delete is logged
+   * (the message returns and is handled again, idempotently). Callers need
+   * not wait: `settled()` waits for every delete started.
+   */
+  delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<boolean> {
+    const deleting = this.#delete(msg, reason).finally(() => this.#pending.delete(deleting));
+    this.#pending.add(deleting);
+    return deleting;
+  }
+
+  /** Resolves once every delete started so far has its answer (shutdown). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  async #delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<boolean> {
     this.#keeper.untrack(msg.receiptHandle);
+    const started = performance.now();
     let result: DeleteResult | undefined;
     try {
       result = await this.#deletes.get(msg.receiptHandle);
@@ -64,7 +81,10 @@ export class MessageAcks {
     }
     if (result?.ok) {
       countQueueDeleted(reason);
-      this.#log.debug({ messageId: msg.messageId, reason }, "message deleted");
+      this.#log.debug(
+        { messageId: msg.messageId, reason, deleteMs: Math.round(performance.now() - started) },
+        "message deleted",
+      );
       return true;
     }
     this.#log.warn(

@@ -10,10 +10,15 @@
  * message to one of them at a time, and the drain engine's record on the node
  * makes a duplicate delivery join the drain already running.
  *
+ * A message's slot is free again as soon as its fate is known: its delete
+ * goes on in the background (batched with others), so a slow DeleteMessage
+ * never holds back the next receive.
+ *
  * Shutdown (the signal aborts): receiving stops at once (the long poll is
  * cancelled), messages in their quick phase finish it, follow-ups stop
- * waiting, and every message not yet deleted is made visible again so another
- * replica takes it over without waiting out its visibility timeout.
+ * waiting, started deletes get their answer, and every message not yet
+ * deleted is made visible again so another replica takes it over without
+ * waiting out its visibility timeout.
  */
 
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
@@ -30,6 +35,7 @@ import {
   markSourcePolled,
 } from "../../observe/metrics.ts";
 import { MessageAcks } from "./acks.ts";
+import { runInstancePrimer } from "./instance-primer.ts";
 import { createInstanceDirectory, type InstanceDirectory } from "./instances.ts";
 import { createLifecycleActions } from "./lifecycle-actions.ts";
 import {
@@ -59,6 +65,11 @@ export interface QueueSourceOptions {
   readonly waitTimeSeconds?: number;
   /** Share an EC2 lookup cache (tests); default: a new one. */
   readonly instances?: InstanceDirectory;
+  /**
+   * The cluster's instance ids (the Node informer's). With the managed-tag
+   * check on, their EC2 facts are primed ahead of any notice.
+   */
+  readonly clusterInstanceIds?: () => string[];
 }
 
 /** Largest batch one ReceiveMessage returns. */
@@ -90,11 +101,21 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
   const policy = visibilityPolicy(config);
   const keeper = new VisibilityKeeper({ sqs, queueUrl: config.queueUrl, policy, log });
   const acks = new MessageAcks({ sqs, queueUrl: config.queueUrl, keeper, log });
+  const instances = opts.instances ?? createInstanceDirectory({ ec2: opts.ec2 });
+  const primer =
+    config.checkTagBeforeDraining && opts.clusterInstanceIds !== undefined
+      ? runInstancePrimer({
+          directory: instances,
+          instanceIds: opts.clusterInstanceIds,
+          signal,
+          log,
+        })
+      : undefined;
   const deps = {
     config,
     engine: opts.engine,
     nodes: opts.resolver,
-    instances: opts.instances ?? createInstanceDirectory({ ec2: opts.ec2 }),
+    instances,
     lifecycle: createLifecycleActions({ autoscaling: opts.autoscaling, log }),
     acks,
     log,
@@ -135,6 +156,7 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
       const want = await slots.take(MAX_RECEIVE, signal);
       if (want === 0) break;
       let messages: ReceivedMessage[];
+      const receiveStart = performance.now();
       try {
         messages = await receive(
           sqs,
@@ -161,6 +183,12 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
       }
       slots.give(want - messages.length);
       countQueueReceived(messages.length);
+      if (messages.length > 0) {
+        log.debug(
+          { count: messages.length, receiveMs: Math.round(performance.now() - receiveStart) },
+          "messages received",
+        );
+      }
       for (const msg of messages) {
         keeper.track(msg.receiptHandle, msg.messageId, msg.receivedAt.getTime());
         dispatch(msg);
@@ -174,6 +202,8 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
   // Shutdown: let quick phases reach their end, then hand back what is left.
   await Promise.allSettled([...active]);
   await Promise.allSettled([...followUps]);
+  await acks.settled();
+  await primer;
   const left = keeper.size;
   await keeper.release();
   keeper.stop();
@@ -209,6 +239,7 @@ async function receive(
       body: m.Body ?? "",
       receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
       receivedAt,
+      sentAtMs: Number(m.Attributes?.SentTimestamp) || undefined,
     });
   }
   return messages;

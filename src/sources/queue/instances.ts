@@ -3,6 +3,9 @@
  * batched DescribeInstances calls and cached briefly. One lookup serves both
  * the private-DNS fallback of node resolution and the managed-tag check.
  *
+ * `prime` fills the cache ahead of need for the cluster's own instances (see
+ * instance-primer.ts), so that a notice's managed-tag check needs no EC2 call.
+ *
  * Instances are looked up with the `instance-id` filter rather than
  * `InstanceIds`: with the latter one unknown id (an instance of another
  * account or long gone) fails the whole batch with InvalidInstanceID.NotFound.
@@ -20,6 +23,11 @@ export interface InstanceFacts {
 export interface InstanceDirectory {
   /** Facts about the instance, or undefined when EC2 does not know it. Rejects on API errors. */
   lookup(instanceId: string): Promise<InstanceFacts | undefined>;
+  /**
+   * Looks up every id whose cached answer is missing or expires within
+   * `ttlMs`, and keeps the answers for `ttlMs`. Rejects on API errors.
+   */
+  prime(instanceIds: readonly string[], ttlMs: number): Promise<void>;
 }
 
 export interface InstanceDirectoryOptions {
@@ -47,15 +55,26 @@ export function createInstanceDirectory(opts: InstanceDirectoryOptions): Instanc
     run: (ids) => describe(opts.ec2, ids),
   });
 
+  const remember = (instanceId: string, facts: InstanceFacts | undefined, knownTtlMs: number) => {
+    // Keep the cache from growing without bound on a busy shared queue.
+    if (cache.size > 50_000) cache.clear();
+    cache.set(instanceId, { facts, until: now() + (facts ? knownTtlMs : unknownTtlMs) });
+  };
+
   return {
     async lookup(instanceId) {
       const hit = cache.get(instanceId);
       if (hit !== undefined && hit.until > now()) return hit.facts;
       const facts = await batcher.get(instanceId);
-      // Keep the cache from growing without bound on a busy shared queue.
-      if (cache.size > 50_000) cache.clear();
-      cache.set(instanceId, { facts, until: now() + (facts ? ttlMs : unknownTtlMs) });
+      remember(instanceId, facts, ttlMs);
       return facts;
+    },
+    async prime(instanceIds, primeTtlMs) {
+      // Refreshed a little before expiry, so a primed answer never lapses between rounds.
+      const stale = instanceIds.filter(
+        (id) => (cache.get(id)?.until ?? 0) < now() + primeTtlMs / 2,
+      );
+      await Promise.all(stale.map(async (id) => remember(id, await batcher.get(id), primeTtlMs)));
     },
   };
 }

@@ -48,6 +48,8 @@ export interface ReceivedMessage extends QueueMessageRef {
   readonly body: string;
   readonly receiveCount: number;
   readonly receivedAt: Date;
+  /** When SQS accepted the message (its SentTimestamp attribute), if it said. */
+  readonly sentAtMs?: number | undefined;
 }
 
 export type QueueConfig = Pick<
@@ -89,7 +91,7 @@ export async function handleMessage(
   if (!parsed.ok) {
     if ("ignore" in parsed) {
       log.info({ reason: parsed.ignore }, "message ignored");
-      await deps.acks.delete(msg, "ignored-kind");
+      void deps.acks.delete(msg, "ignored-kind");
     } else {
       countMonitorError("SQS_MONITOR");
       log.warn(
@@ -102,7 +104,7 @@ export async function handleMessage(
   }
   for (const warning of parsed.warnings ?? []) log.warn({ warning }, parsed.description);
   if (parsed.notices.length === 0) {
-    await deps.acks.delete(msg, "ignored-kind");
+    void deps.acks.delete(msg, "ignored-kind");
     return {};
   }
 
@@ -127,6 +129,7 @@ export async function handleMessage(
         followUps.push(completeLaunch(notice, action, deps, nlog));
         return;
       }
+      const resolveStart = performance.now();
       const target = await resolveTarget(
         notice.instanceId,
         deps.nodes,
@@ -141,6 +144,8 @@ export async function handleMessage(
         );
         return;
       }
+      const resolveMs = Math.round(performance.now() - resolveStart);
+      const recordStart = performance.now();
       const started = deps.engine.handle(notice, target.nodeName);
       // `done` never rejects by contract; a broken promise still must not crash or complete.
       const done = started.done.catch((err: unknown): Pick<DrainReport, "result" | "message"> => {
@@ -157,15 +162,28 @@ export async function handleMessage(
         );
         return;
       }
-      nlog.info({ node: target.nodeName }, "notice recorded on the node");
+      // Where the time went, for operators asking why a node was cordoned
+      // late: waiting in the queue, EC2 lookups, or the API server.
+      nlog.info(
+        {
+          node: target.nodeName,
+          resolveMs,
+          recordMs: Math.round(performance.now() - recordStart),
+          sinceReceiveMs: Date.now() - msg.receivedAt.getTime(),
+          ...(msg.sentAtMs !== undefined
+            ? { queuedMs: msg.receivedAt.getTime() - msg.sentAtMs }
+            : {}),
+        },
+        "notice recorded on the node",
+      );
       if (path === "drain-then-complete" && action !== undefined) {
         followUps.push(completeAfterDrain(action, done, deps, nlog));
       }
     }),
   );
 
-  const settle = async (disposition: Disposition) => {
-    if (disposition.delete) await deps.acks.delete(msg, disposition.reason);
+  const settle = (disposition: Disposition): void => {
+    if (disposition.delete) void deps.acks.delete(msg, disposition.reason);
     else {
       log.info({ reason: disposition.reason }, "message left for redelivery");
       deps.acks.leave(msg, disposition.reason);
@@ -173,13 +191,13 @@ export async function handleMessage(
   };
   const now = recordFailed ? leaveFor("kube-api-error") : nowDisposition(targets, deps.config);
   if (followUps.length === 0 || !now.delete) {
-    await settle(followUps.length === 0 && targets.length === 0 ? deleteFor("ignored-kind") : now);
+    settle(followUps.length === 0 && targets.length === 0 ? deleteFor("ignored-kind") : now);
     return {};
   }
-  const followUp = Promise.all(followUps).then(async (results) => {
+  const followUp = Promise.all(followUps).then((results) => {
     if (results.some((r) => r === undefined)) return; // shutdown: the consumer releases it
     const failed = results.find((r) => r !== undefined && !r.delete);
-    await settle(failed ?? now);
+    settle(failed ?? now);
   });
   return { followUp };
 }

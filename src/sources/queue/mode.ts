@@ -24,6 +24,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
     onError: (err) => log.warn({ err: errorMessage(err) }, "node watch failed; restarting"),
   });
   await nodes.start();
+  ctx.engine.useNodeCache(nodes);
   readiness.set("kube", true);
   try {
     // Drains an earlier replica had started go on. Lifecycle actions need no
@@ -40,6 +41,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
       autoscaling: aws.autoscaling,
       engine: { handle: ctx.handle },
       resolver: nodeLookupFrom(nodes),
+      clusterInstanceIds: () => nodes.instanceIds(),
       log,
       signal: ctx.signal,
     });

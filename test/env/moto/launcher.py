@@ -22,6 +22,9 @@ or rejected, is recorded in "calls" (and appended as one JSON line to the file
 named by NTHD_MOTO_CALL_LOG when set). POST /moto-api/reset clears it all
 together with moto's own state.
 
+It also fixes a race and a slow path in moto's SQS queue (see
+_delete_message_locked and _within_retention_period).
+
 Usage: python launcher.py [HOST] PORT   (HOST must be a loopback address; default 127.0.0.1)
 """
 
@@ -38,6 +41,8 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import EmptyResult
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.moto_api._internal.models import moto_api_backend
+from moto.core.utils import unix_time, unix_time_millis
+from moto.sqs.models import Queue, SQSBackend
 
 _lock = threading.Lock()
 # (account, region) -> {token: action dict}
@@ -235,6 +240,59 @@ def _reset() -> None:
 
 
 moto_api_backend.reset = _reset
+
+
+# moto 5.2.5 SQS loses messages under concurrency: Queue.delete_message
+# rebuilds the message list without the lock that Queue.add_message takes, so
+# a message sent while another is being deleted can vanish (one of 1,000 in a
+# mass-interruption run). Real SQS never loses a sent message, so the peer
+# takes the queue's own lock for deletes too.
+_original_sqs_delete = Queue.delete_message
+
+
+def _delete_message_locked(self, receipt_handle: str) -> None:
+    with self._messages_lock:
+        _original_sqs_delete(self, receipt_handle)
+
+
+Queue.delete_message = _delete_message_locked
+
+
+# moto 5.2.5 checks each received message's retention period by computing
+# every attribute of its queue, three of which scan all the queue's messages:
+# a ReceiveMessage of 10 from a queue of 1,000 took about a second of CPU, so
+# the peer, not the consumer, set the pace of a mass interruption. The check
+# reads the one attribute it needs.
+def _within_retention_period(self, queue_name: str, message) -> bool:
+    queue = self.get_queue(queue_name)
+    return int(queue.message_retention_period) + message.sent_timestamp / 1000 > unix_time()
+
+
+SQSBackend.is_message_valid_based_on_retention_period = _within_retention_period
+
+
+# The same scans, and every SendMessage (which reads all its queue's
+# attributes), ask the clock twice per message through a datetime round trip.
+# One reading per scan gives the same answers (visible: now > visible_at;
+# delayed: now < delayed_until) at a fraction of the cost.
+def _visible_messages(self):
+    now = unix_time_millis()
+    return [m for m in self._messages if now > m.visible_at and now >= m.delayed_until]
+
+
+def _not_visible_count(self) -> int:
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if now <= m.visible_at)
+
+
+def _delayed_count(self) -> int:
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if now < m.delayed_until)
+
+
+Queue.messages = property(_visible_messages)
+Queue.approximate_number_of_messages_not_visible = property(_not_visible_count)
+Queue.approximate_number_of_messages_delayed = property(_delayed_count)
 
 
 def main() -> None:
