@@ -45,6 +45,7 @@ const KEPT_OFF_IMDS_START: Record<string, RegExp> = {
   "prom-client (loaded when /metrics is served)": /node_modules\/prom-client\//,
   "undici's package entry (only its pool is needed)": /node_modules\/undici\/index\.js$/,
   "js-yaml (loaded for a kubeconfig file)": /node_modules\/js-yaml\//,
+  "zod's classic API (the node record uses zod/mini)": /node_modules\/zod\/(v4\/classic|v3)\//,
 };
 const outputs = result.metafile.outputs;
 const loaded = new Set<string>();
