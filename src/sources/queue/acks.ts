@@ -23,7 +23,7 @@ export class MessageAcks {
   readonly #keeper: VisibilityKeeper;
   readonly #log: Logger;
   readonly #deletes: Batcher<string, DeleteResult>;
-  readonly #pending = new Set<Promise<boolean>>();
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(opts: {
     sqs: Pick<SQSClient, "send">;
@@ -55,14 +55,13 @@ export class MessageAcks {
   }
 
   /**
-   * Deletes the message (batched with others); a failed delete is logged
-   * (the message returns and is handled again, idempotently). Callers need
-   * not wait: `settled()` waits for every delete started.
+   * Starts deleting the message (batched with others) and returns at once;
+   * a failed delete is logged (the message returns and is handled again,
+   * idempotently). `settled()` waits for every delete started.
    */
-  delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<boolean> {
+  delete(msg: QueueMessageRef, reason: QueueDeleteReason): void {
     const deleting = this.#delete(msg, reason).finally(() => this.#pending.delete(deleting));
     this.#pending.add(deleting);
-    return deleting;
   }
 
   /** Resolves once every delete started so far has its answer (shutdown). */
@@ -70,7 +69,7 @@ export class MessageAcks {
     await Promise.allSettled([...this.#pending]);
   }
 
-  async #delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<boolean> {
+  async #delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<void> {
     this.#keeper.untrack(msg.receiptHandle);
     const started = performance.now();
     let result: DeleteResult | undefined;
@@ -85,13 +84,12 @@ export class MessageAcks {
         { messageId: msg.messageId, reason, deleteMs: Math.round(performance.now() - started) },
         "message deleted",
       );
-      return true;
+      return;
     }
     this.#log.warn(
       { messageId: msg.messageId, reason, err: result?.error ?? "no answer" },
       "deleting message failed; it will be delivered again",
     );
-    return false;
   }
 
   /** Stops extending the message's visibility and lets SQS deliver it again later. */

@@ -91,7 +91,7 @@ export async function handleMessage(
   if (!parsed.ok) {
     if ("ignore" in parsed) {
       log.info({ reason: parsed.ignore }, "message ignored");
-      void deps.acks.delete(msg, "ignored-kind");
+      deps.acks.delete(msg, "ignored-kind");
     } else {
       countMonitorError("SQS_MONITOR");
       log.warn(
@@ -104,7 +104,7 @@ export async function handleMessage(
   }
   for (const warning of parsed.warnings ?? []) log.warn({ warning }, parsed.description);
   if (parsed.notices.length === 0) {
-    void deps.acks.delete(msg, "ignored-kind");
+    deps.acks.delete(msg, "ignored-kind");
     return {};
   }
 
@@ -183,7 +183,7 @@ export async function handleMessage(
   );
 
   const settle = (disposition: Disposition): void => {
-    if (disposition.delete) void deps.acks.delete(msg, disposition.reason);
+    if (disposition.delete) deps.acks.delete(msg, disposition.reason);
     else {
       log.info({ reason: disposition.reason }, "message left for redelivery");
       deps.acks.leave(msg, disposition.reason);
