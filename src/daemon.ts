@@ -1,10 +1,11 @@
-import type { LoadedConfig } from "./config.ts";
+import type { LoadedConfig } from "./config/index.ts";
 import { createDrainEngine } from "./drain/engine.ts";
 import { errorMessage, isNthdError } from "./errors.ts";
-import { createKubeClient, type KubeClient } from "./kube/client.ts";
-import { createNoticeHandler } from "./notice-handler.ts";
+import { createKubeClient } from "./kube/client.ts";
+import type { ModeContext } from "./modes/context.ts";
+import { createNoticeHandler } from "./modes/notice-handler.ts";
 import { watchApiHealth } from "./observe/api-health.ts";
-import { createLogger, type Logger } from "./observe/log.ts";
+import { createLogger } from "./observe/log.ts";
 import { discardMetrics, loadMetrics, setBuildInfo } from "./observe/metrics.ts";
 import { readiness } from "./observe/readiness.ts";
 import { listenersFromConfig, type ObserveServer, startObserveServer } from "./observe/server.ts";
@@ -12,16 +13,6 @@ import { VERSION } from "./version.ts";
 
 const API_HEALTH_INTERVAL_MS = 5_000;
 const API_HEALTH_TIMEOUT_MS = 4_000;
-
-/** What a mode needs from the daemon. */
-export interface ModeContext {
-  readonly loaded: LoadedConfig;
-  readonly kube: KubeClient;
-  readonly engine: ReturnType<typeof createDrainEngine>;
-  readonly handle: ReturnType<typeof createNoticeHandler>;
-  readonly log: Logger;
-  readonly signal: AbortSignal;
-}
 
 /**
  * Runs the configured mode until SIGTERM/SIGINT. Each mode is imported
@@ -76,8 +67,8 @@ export async function runDaemon(loaded: LoadedConfig): Promise<number> {
       qps: config.kubeApiQps,
       burst: config.kubeApiBurst,
     });
-    const engine = createDrainEngine({ kube, config, log });
-    const handle = createNoticeHandler({ engine, webhook, log });
+    const engine = createDrainEngine({ kube, config, log, webhook });
+    const handle = createNoticeHandler({ engine, log });
     const context: ModeContext = { loaded, kube, engine, handle, log, signal: stop.signal };
     log.info({ version: VERSION, dryRun: config.dryRun }, "nthd starting");
     // Any answer, even "no such node", proves the API server is reachable.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { COMMANDS } from "./cli/commands.ts";
-import { helpText, type LoadedConfig, loadConfig } from "./config.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { helpText, type LoadedConfig, loadConfig } from "./config/index.ts";
 import { errorMessage, isNthdError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 

@@ -41,11 +41,41 @@ export interface Notice {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
-/** The outcome a source is told, so it knows how to acknowledge. */
-export type NoticeOutcome =
-  | { readonly result: "handled" }
-  | { readonly result: "ignored"; readonly reason: string }
-  | { readonly result: "retry"; readonly reason: string };
+/**
+ * What a source is told about a notice it handed over, so it knows how to
+ * acknowledge: delete the message or keep polling (`handled`, `ignored`), or
+ * leave it for a later try (`retry`).
+ */
+export type NoticeResult = "handled" | "ignored" | "retry";
+
+export interface NoticeOutcome {
+  readonly result: NoticeResult;
+  /**
+   * An Auto Scaling lifecycle action waiting on this instance may now be
+   * completed: the pods are gone, the deadline passed, or there was nothing
+   * to drain. Never after a failed or cancelled drain.
+   */
+  readonly mayCompleteLifecycleAction: boolean;
+  /** One line for logs: what was done, or why not. */
+  readonly summary: string;
+  /** The deadline the work ran against, when there was one. */
+  readonly deadline?: Date;
+}
+
+/** The handler's receipt for one notice on one node. */
+export interface NoticeReceipt {
+  /**
+   * The notice is durable on the node (cordon and nthd's record, or the
+   * scheduled record): a queue message may be deleted, a metadata event need
+   * not be handed over again. Rejects when that failed: retry later.
+   */
+  readonly recorded: Promise<void>;
+  /** The work the notice started or joined is over. Never rejects. */
+  readonly done: Promise<NoticeOutcome>;
+}
+
+/** The one entry point from a source into the drain engine. */
+export type NoticeHandler = (notice: Notice, nodeName: string) => NoticeReceipt;
 
 /** "spot-interruption" → "SpotInterruption" (Kubernetes Event reason). */
 export function kindReason(kind: NoticeKind): string {

@@ -11,7 +11,7 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { NthdError } from "../errors.ts";
 import { type AwsCallObserver, countCallsOn } from "./call-metrics.ts";
 

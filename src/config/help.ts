@@ -1,5 +1,5 @@
-import { SETTINGS, type SettingKey } from "./settings.ts";
-import type { SettingGroup, SettingSpec } from "./types.ts";
+import { CHECKS, SETTINGS, type SettingKey } from "./settings.ts";
+import type { AnySetting, Mode, SettingGroup } from "./types.ts";
 
 const GROUP_TITLES: Record<SettingGroup, string> = {
   general: "General",
@@ -10,10 +10,38 @@ const GROUP_TITLES: Record<SettingGroup, string> = {
   webhook: "Webhook",
 };
 
+const MODE_TITLES: Record<Mode, string> = { imds: "IMDS mode", queue: "queue mode" };
+
+/** What help, docs and errors show as allowed: the parser's own description, or the hint. */
+export function allowedText(spec: AnySetting): string {
+  const accepts = spec.hint ?? spec.parse.accepts;
+  return spec.unsetValue === undefined ? accepts : `${accepts} (${spec.unsetValue}: default)`;
+}
+
+/** The description followed by the table's mode rules, so they are written once. */
+function meaning(spec: AnySetting): string {
+  const notes = [spec.description];
+  if (spec.requiredIn) notes.push(`Required in ${MODE_TITLES[spec.requiredIn]}.`);
+  if (spec.onlyIn) notes.push(`${capitalized(MODE_TITLES[spec.onlyIn])} only.`);
+  return notes.join(" ");
+}
+
+const capitalized = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
 function formatDefault(value: unknown): string {
   if (value === undefined) return "unset";
   if (typeof value === "string") return value === "" ? '""' : value;
   return JSON.stringify(value);
+}
+
+function settingsIn(group: SettingGroup): AnySetting[] {
+  return (Object.keys(SETTINGS) as SettingKey[])
+    .map((key): AnySetting => SETTINGS[key])
+    .filter((spec) => spec.group === group);
+}
+
+function settingName(key: SettingKey): string {
+  return SETTINGS[key].env[0] as string;
 }
 
 /** `--help` text, generated from the settings table. */
@@ -28,20 +56,21 @@ export function helpText(version: string): string {
   ];
   for (const group of Object.keys(GROUP_TITLES) as SettingGroup[]) {
     lines.push("", `${GROUP_TITLES[group]}:`);
-    for (const key of Object.keys(SETTINGS) as SettingKey[]) {
-      const spec: SettingSpec = SETTINGS[key];
-      if (spec.group !== group) continue;
+    for (const spec of settingsIn(group)) {
       lines.push(
-        `  --${spec.flag} <${spec.allowed}>  [${spec.env.join(", ")}]  default ${formatDefault(spec.default)}`,
+        `  --${spec.flag} <${allowedText(spec)}>  [${spec.env.join(", ")}]  default ${formatDefault(spec.default)}`,
       );
-      lines.push(`      ${spec.description}`);
+      lines.push(`      ${meaning(spec)}`);
     }
   }
+  lines.push("", "Rules between settings:");
+  for (const check of CHECKS) lines.push(`  ${settingName(check.setting)} ${check.rule}.`);
   return `${lines.join("\n")}\n`;
 }
 
 /** docs/configuration.md, generated from the same table. */
 export function configurationReference(): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|");
   const lines = [
     "# Configuration reference",
     "",
@@ -56,18 +85,17 @@ export function configurationReference(): string {
       "| flag | environment | allowed | default | meaning |",
       "|---|---|---|---|---|",
     );
-    for (const key of Object.keys(SETTINGS) as SettingKey[]) {
-      const spec: SettingSpec = SETTINGS[key];
-      if (spec.group !== group) continue;
+    for (const spec of settingsIn(group)) {
       const envs = spec.env.map((e) => `\`${e}\``).join(", ");
       const flags = [spec.flag, ...(spec.deprecatedFlags ?? [])]
         .map((f) => `\`--${f}\``)
         .join(", ");
-      const def = formatDefault(spec.default).replaceAll("|", "\\|");
       lines.push(
-        `| ${flags} | ${envs} | ${spec.allowed.replaceAll("|", "\\|")} | \`${def}\` | ${spec.description} |`,
+        `| ${flags} | ${envs} | ${cell(allowedText(spec))} | \`${cell(formatDefault(spec.default))}\` | ${meaning(spec)} |`,
       );
     }
   }
+  lines.push("", "## Rules between settings", "");
+  for (const check of CHECKS) lines.push(`- \`${settingName(check.setting)}\` ${check.rule}.`);
   return `${lines.join("\n")}\n`;
 }

@@ -1,6 +1,8 @@
 import { NthdError } from "../errors.ts";
-import { type Config, type Mode, SETTINGS, type SettingKey } from "./settings.ts";
-import type { SettingSpec } from "./types.ts";
+import { allowedText } from "./help.ts";
+import { bool } from "./parse-values.ts";
+import { CHECKS, type Config, modeOf, SETTINGS, type SettingKey } from "./settings.ts";
+import type { AnySetting, Mode } from "./types.ts";
 
 export interface LoadedConfig {
   readonly config: Config;
@@ -17,7 +19,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const KEYS = Object.keys(SETTINGS) as SettingKey[];
 const FLAG_TO_KEY = new Map<string, SettingKey>();
 for (const key of KEYS) {
-  const spec: SettingSpec = SETTINGS[key];
+  const spec: AnySetting = SETTINGS[key];
   FLAG_TO_KEY.set(spec.flag, key);
   for (const alias of spec.deprecatedFlags ?? []) FLAG_TO_KEY.set(alias, key);
 }
@@ -44,21 +46,27 @@ function readFlags(argv: readonly string[]) {
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     const key = FLAG_TO_KEY.get(name);
     if (key === undefined) throw new NthdError("USAGE", `unknown flag --${name} (see --help)`);
+    const spec: AnySetting = SETTINGS[key];
     let value: string;
     if (eq !== -1) value = arg.slice(eq + 1);
-    else if (SETTINGS[key].allowed === "true|false" && !isValueNext(argv[i + 1])) value = "true";
+    else if (spec.parse === bool && !isValueNext(argv[i + 1])) value = "true";
     else if (argv[i + 1] !== undefined) value = argv[++i] as string;
-    else throw new NthdError("USAGE", `flag --${name} needs a value (${SETTINGS[key].allowed})`);
-    const main = SETTINGS[key].flag;
+    else throw new NthdError("USAGE", `flag --${name} needs a value (${allowedText(spec)})`);
     // A deprecated alias never overrides the main flag.
-    if (name !== main && flags.has(main)) continue;
-    flags.set(main, { name, value });
+    if (name !== spec.flag && flags.has(spec.flag)) continue;
+    flags.set(spec.flag, { name, value });
   }
   return { flags, positionals };
 }
 
 function isValueNext(next: string | undefined): boolean {
   return next !== undefined && /^(true|false|1|0|t|f|yes|no|on|off)$/i.test(next);
+}
+
+/** Where a given setting's value came from: the flag or variable used, and the raw text. */
+interface Given {
+  readonly origin: string;
+  readonly raw: string;
 }
 
 /**
@@ -69,79 +77,62 @@ function isValueNext(next: string | undefined): boolean {
 export function loadConfig(argv: readonly string[], env: Env): LoadedConfig {
   const { flags, positionals } = readFlags(argv);
   const config: Record<string, unknown> = {};
+  const given = new Map<SettingKey, Given>();
   const deprecatedUsed: string[] = [];
   for (const key of KEYS) {
-    const spec: SettingSpec = SETTINGS[key];
-    let raw: string | undefined;
-    let origin = "";
+    const spec: AnySetting = SETTINGS[key];
+    const isSet = (v: string | undefined): v is string =>
+      v !== undefined && v !== "" && v.trim() !== spec.unsetValue;
+    let found: Given | undefined;
     const flag = flags.get(spec.flag);
-    if (flag !== undefined && flag.value !== "") {
-      raw = flag.value;
-      origin = `--${flag.name}`;
-      if (flag.name !== spec.flag) deprecatedUsed.push(origin);
+    if (isSet(flag?.value)) {
+      found = { origin: `--${flag.name}`, raw: flag.value };
+      if (flag.name !== spec.flag) deprecatedUsed.push(found.origin);
     } else {
       for (const [index, name] of spec.env.entries()) {
         const value = env[name];
-        if (value !== undefined && value !== "") {
-          raw = value;
-          origin = name;
+        if (isSet(value)) {
+          found = { origin: name, raw: value };
           if (index > 0) deprecatedUsed.push(name);
           break;
         }
       }
     }
-    if (raw === undefined) {
+    if (found === undefined) {
       config[key] = spec.default;
       continue;
     }
-    const parsed = spec.parse(raw);
-    if (!parsed.ok) fail(`invalid setting ${origin}=${JSON.stringify(raw)}: ${parsed.message}`);
+    const parsed = spec.parse(found.raw);
+    if (!parsed.ok) fail(`${describe(found)}: ${parsed.message}`);
     config[key] = parsed.value;
+    given.set(key, found);
   }
   const typed = config as Config;
-  const mode: Mode = typed.mode ?? (typed.enableSqsTerminationDraining ? "queue" : "imds");
-  validateTogether(typed, mode);
+  const mode = modeOf(typed);
+  checkTogether(typed, mode, given);
   return { config: typed, mode, positionals, deprecatedUsed };
 }
 
-/** Rules that involve more than one setting. */
-function validateTogether(c: Config, mode: Mode): void {
-  if (mode === "imds" && c.nodeName === "") {
-    fail(
-      'invalid setting NODE_NAME="": required in IMDS mode (set it from the downward API spec.nodeName)',
-    );
-  }
-  if (mode === "queue") {
-    if (c.queueUrl === "") fail('invalid setting QUEUE_URL="": required in queue mode');
-    if (c.sqsMsgVisibilityTimeoutSeconds > 119) {
-      fail(
-        `invalid setting SQS_MSG_VISIBILITY_TIMEOUT_SEC=${c.sqsMsgVisibilityTimeoutSeconds}: expected a whole number from 1 to 119`,
-      );
+function describe({ origin, raw }: Given): string {
+  return `invalid setting ${origin}=${JSON.stringify(raw)}`;
+}
+
+/** The table's mode rules (`requiredIn`, `onlyIn`), then its cross-setting CHECKS. */
+function checkTogether(config: Config, mode: Mode, given: ReadonlyMap<SettingKey, Given>): void {
+  const named = (key: SettingKey): Given =>
+    given.get(key) ?? { origin: SETTINGS[key].env[0] as string, raw: "" };
+  for (const key of KEYS) {
+    const spec: AnySetting = SETTINGS[key];
+    const value = config[key];
+    if (spec.requiredIn === mode && (value === "" || value === undefined)) {
+      fail(`${describe(named(key))}: required in ${mode} mode`);
+    }
+    if (spec.onlyIn !== undefined && spec.onlyIn !== mode && value !== spec.default) {
+      fail(`${describe(named(key))}: applies to ${spec.onlyIn} mode only`);
     }
   }
-  const interval = c.heartbeatIntervalSeconds;
-  const until = c.heartbeatUntilSeconds;
-  if (interval !== -1 && (interval < 30 || interval > 3600)) {
-    fail(
-      `invalid setting HEARTBEAT_INTERVAL=${interval}: expected -1 or a whole number from 30 to 3600`,
-    );
+  const input = { config, mode, given: new Set(given.keys()) };
+  for (const check of CHECKS) {
+    if (!check.holds(input)) fail(`${describe(named(check.setting))}: ${check.rule}`);
   }
-  if (until !== -1 && until < 60) {
-    fail(
-      `invalid setting HEARTBEAT_UNTIL=${until}: expected -1 or a whole number from 60 to 172800`,
-    );
-  }
-  if ((interval !== -1 || until !== -1) && mode !== "queue") {
-    fail("invalid setting HEARTBEAT_INTERVAL/HEARTBEAT_UNTIL: heartbeats apply to queue mode only");
-  }
-  if (until !== -1 && interval === -1) {
-    fail(`invalid setting HEARTBEAT_UNTIL=${until}: needs HEARTBEAT_INTERVAL as well`);
-  }
-  if (interval !== -1 && until === -1) c.heartbeatUntilSeconds = 172800;
-  if (interval !== -1 && interval > c.heartbeatUntilSeconds) {
-    fail(
-      `invalid setting HEARTBEAT_INTERVAL=${interval}: must not exceed HEARTBEAT_UNTIL=${c.heartbeatUntilSeconds}`,
-    );
-  }
-  if (c.enableRebalanceDraining) c.enableRebalanceMonitoring = true;
 }

@@ -4,9 +4,10 @@
  */
 import type { V1Node } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Config } from "../config/settings.ts";
+import type { Config } from "../config/index.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { Notice, NoticeKind } from "../notice.ts";
+import type { Announcer } from "./announce.ts";
 import type { Deadline } from "./deadline.ts";
 import type { DrainEvents } from "./events.ts";
 import type { PlanSettings } from "./planner.ts";
@@ -20,6 +21,8 @@ export interface EngineContext {
   readonly clock: () => Date;
   readonly log: Logger;
   readonly events: DrainEvents;
+  /** Metrics, Events, logs and webhooks for each step and outcome. */
+  readonly announce: Announcer;
   readonly planSettings: PlanSettings;
   /** The Node informer's copies, when the mode keeps one (queue mode). */
   nodeCache?: NodeCache;
@@ -98,14 +101,4 @@ export function makeReport(
     message: extra.message ?? summarize(result, pods, extra.deadline),
     resumed: w.resumed,
   };
-}
-
-/** A child logger naming the notice and the node, so leaf log lines stay short. */
-export function logFor(ctx: Pick<EngineContext, "log">, notice: Notice, nodeName: string): Logger {
-  return ctx.log.child({
-    noticeId: notice.id,
-    kind: notice.kind,
-    instanceId: notice.instanceId,
-    node: nodeName,
-  });
 }

@@ -7,7 +7,7 @@
  * Events are best effort: a failure is logged and never fails a drain.
  */
 import type { Logger } from "pino";
-import type { Config } from "../config/settings.ts";
+import type { Config } from "../config/index.ts";
 import { errorMessage } from "../errors.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { buildEvent, nodeRef, podObjectRef } from "../kube/events.ts";

@@ -7,21 +7,12 @@ import type { V1Node, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { errorMessage, NthdError } from "../errors.ts";
 import { classifyKubeError } from "../kube/api-error.ts";
-import {
-  countAction,
-  countDrain,
-  countInterruption,
-  drainsInProgress,
-  observeDrained,
-} from "../observe/metrics.ts";
+import { drainsInProgress } from "../observe/metrics.ts";
 import { type EngineContext, makeReport, type Work } from "./context.ts";
 import { createDeadline } from "./deadline.ts";
-import { STEP_REASONS } from "./events.ts";
 import { executePlan } from "./executor.ts";
-import { retryTransient, updateNode } from "./node-update.ts";
 import { planDrain } from "./planner.ts";
 import { trackPods } from "./pod-tracker.ts";
-import { poolOf } from "./pool.ts";
 import {
   isScheduled,
   joinPatch,
@@ -32,6 +23,7 @@ import {
   readState,
   statePatch,
 } from "./record.ts";
+import { retryTransient, updateNode } from "./record-write.ts";
 import type { DrainReport, PodOutcome } from "./report.ts";
 
 export type Marked =
@@ -212,7 +204,7 @@ export async function drain(ctx: EngineContext, w: Work, log: Logger): Promise<D
   }
 }
 
-/** Records the outcome on the node, adds the out-of-service taint, tells Events and metrics. */
+/** Records the outcome on the node, adds the out-of-service taint, and announces it. */
 export async function finish(
   ctx: EngineContext,
   w: Work,
@@ -234,39 +226,13 @@ export async function finish(
   } catch (err) {
     log.warn({ err: errorMessage(err) }, "could not record the drain's outcome on the node");
   }
-  countAction(w.notice.kind, "cordon-and-drain", ok ? "success" : "error");
-  if (ok) {
-    // Notice-to-drained measures reaction time; a drain scheduled days after
-    // its notice would only blur that.
-    if (w.drainAt === undefined) observeDrained(w.notice, ctx.clock());
-    countDrain(w.notice.kind, "completed");
-    ctx.events.step(w.nodeName, STEP_REASONS.drain, `node drained: ${r.message}`);
-    log.info({ result: r.result }, r.message);
-  } else {
-    const blocked = r.pods.some((p) => p.outcome === "blocked");
-    countDrain(
-      w.notice.kind,
-      r.result === "failed" ? "failed" : "deadline-exceeded",
-      r.result === "failed" ? "eviction-error" : blocked ? "pdb-blocked" : "pods-not-terminated",
-    );
-    ctx.events.step(w.nodeName, STEP_REASONS.drainError, r.message);
-    log.warn(
-      {
-        result: r.result,
-        left: r.pods.filter(
-          (p) => p.outcome !== "evicted" && p.outcome !== "gone" && p.outcome !== "skipped",
-        ).length,
-      },
-      r.message,
-    );
-  }
+  ctx.announce.drainEnded(w, r, log);
 }
 
 export async function dryRun(ctx: EngineContext, w: Work, log: Logger): Promise<DrainReport> {
   const node = await ctx.kube.getNode(w.nodeName);
   if (!node) throw new NthdError("KUBE_NODE_NOT_FOUND", `node ${w.nodeName} not found`);
-  countInterruption(w.notice.kind, poolOf(node, w.notice));
-  countAction(w.notice.kind, w.action === "drain" ? "cordon-and-drain" : "cordon", "dry-run");
+  ctx.announce.dryRun(w, node);
   if (w.action === "cordon") {
     return makeReport(ctx, w, "cordon", "dry-run", { message: "dry run: would cordon" });
   }

@@ -4,7 +4,7 @@
  * aws-node-termination-handler (NTH) so tolerations, alerts and dashboards
  * written for NTH keep working.
  */
-import type { Config } from "../config/settings.ts";
+import type { Config } from "../config/index.ts";
 import type { Notice, NoticeKind } from "../notice.ts";
 
 export type Severity = "critical" | "warning" | "info";

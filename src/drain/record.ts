@@ -9,7 +9,7 @@
 import type { V1Node, V1Taint } from "@kubernetes/client-node";
 // zod/mini: the same schemas at about a megabyte less resident memory on every node.
 import * as z from "zod/mini";
-import type { Config } from "../config/settings.ts";
+import type { Config } from "../config/index.ts";
 import { NOTICE_ACTIONS, NOTICE_KINDS, NOTICE_SOURCES, type Notice } from "../notice.ts";
 import { KIND_POLICY } from "./policy.ts";
 

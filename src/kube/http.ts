@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { errorMessage, NthdError } from "../errors.ts";
-import { createHttpPool } from "../http-pool.ts";
+import { createHttpPool } from "../http/pool.ts";
 import { VERSION } from "../version.ts";
 import { KubeApiError } from "./api-error.ts";
 import type { Auth, Connection } from "./connection.ts";

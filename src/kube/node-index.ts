@@ -12,18 +12,13 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Node } from "@kubernetes/client-node";
+import { instanceIdFromProviderId } from "../aws-ids.ts";
 import { isNthdError } from "../errors.ts";
 import { classifyKubeError } from "./api-error.ts";
 import type { KubeClient, WatchEventType } from "./client.ts";
 import { isExpired } from "./watch.ts";
 
 const MAX_RESTART_DELAY_MS = 30_000;
-/** `aws:///us-east-1a/i-0123456789abcdef0` -> `i-0123456789abcdef0`; undefined when not an EC2 id. */
-export function instanceIdFromProviderId(providerId: string | undefined): string | undefined {
-  if (!providerId?.startsWith("aws://")) return undefined;
-  const last = providerId.slice("aws://".length).split("/").pop() ?? "";
-  return /^i-[0-9a-f]+$/.test(last) ? last : undefined;
-}
 
 export interface NodeIndex {
   /** Lists the nodes and starts watching; resolves once the first list is indexed. */

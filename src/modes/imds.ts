@@ -1,10 +1,9 @@
-import type { ModeContext } from "../daemon.ts";
 import { NthdError } from "../errors.ts";
-import { countNoticeReceived } from "../observe/metrics.ts";
 import { readiness } from "../observe/readiness.ts";
 import { createImdsClient } from "../sources/imds/client.ts";
 import { readInstanceFacts } from "../sources/imds/facts.ts";
 import { startImdsSource } from "../sources/imds/poller.ts";
+import type { ModeContext } from "./context.ts";
 
 /**
  * IMDS mode: this pod watches its own instance's metadata and drains its own
@@ -45,15 +44,8 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
     facts,
     log,
     signal: ctx.signal,
-    onNotice: async (notice) => {
-      countNoticeReceived(notice.kind, "imds");
-      try {
-        await ctx.handle(notice, nodeName).recorded;
-        return { result: "handled" };
-      } catch (err) {
-        return { result: "retry", reason: err instanceof Error ? err.message : String(err) };
-      }
-    },
+    nodeName,
+    handle: ctx.handle,
   });
   await client.close();
 }

@@ -1,5 +1,5 @@
 import { type DestinationStream, type Logger, pino } from "pino";
-import type { Config } from "../config/settings.ts";
+import type { Config } from "../config/index.ts";
 import type { Notice } from "../notice.ts";
 
 export type { Logger } from "pino";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import type { Config } from "../config/settings.ts";
+import type { Config } from "../config/index.ts";
 import { errorMessage, NthdError } from "../errors.ts";
 import type { Logger } from "./log.ts";
 import type { Readiness } from "./readiness.ts";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Dispatcher, ProxyAgent, request } from "undici";
-import type { Config } from "../config/settings.ts";
+import type { Config } from "../config/index.ts";
 import { errorMessage, NthdError } from "../errors.ts";
 import type { WebhookAttemptResult } from "./labels.ts";
 import type { Logger } from "./log.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadYaml } from "@kubernetes/client-node";
 import { imdsNodeFlags } from "../../bench/lib/handlers.ts";
-import { SETTINGS } from "../../src/config/settings.ts";
+import { SETTINGS } from "../../src/config/index.ts";
 import { peerBinary } from "../env/peers.ts";
 
 const root = join(new URL(".", import.meta.url).pathname, "..", "..");

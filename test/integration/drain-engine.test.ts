@@ -14,7 +14,7 @@ import {
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
-import { type Config, SETTINGS } from "../../src/config/settings.ts";
+import { type Config, SETTINGS } from "../../src/config/index.ts";
 import { createDrainEngine, type DrainEngine } from "../../src/drain/engine.ts";
 import {
   LB_EXCLUDE_LABEL,

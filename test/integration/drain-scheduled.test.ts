@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { AppsV1Api, CoreV1Api, type V1Node } from "@kubernetes/client-node";
-import { type Config, SETTINGS } from "../../src/config/settings.ts";
+import { type Config, SETTINGS } from "../../src/config/index.ts";
 import { createDrainEngine, type DrainEngine } from "../../src/drain/engine.ts";
 import { RECORD_ANNOTATION, readRecord, STATE_LABEL } from "../../src/drain/record.ts";
 import type { DrainReport } from "../../src/drain/report.ts";

@@ -11,9 +11,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { awsEventPath } from "../support/fixtures.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SQS = fileURLToPath(new URL("../../../shared/fixtures/aws-events/sqs/", import.meta.url));
+const SQS = awsEventPath("sqs");
 const run = promisify(execFile);
 
 interface Line {

@@ -2,7 +2,7 @@
 // process per scenario. Waits are bounded by poll counts, never by timing.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Notice, NoticeOutcome } from "../../src/notice.ts";
+import type { Notice } from "../../src/notice.ts";
 import { loadMetrics } from "../../src/observe/metrics.ts";
 import { type ImdsAnswer, ImdsClient, type MetadataReader } from "../../src/sources/imds/client.ts";
 import type { ImdsMonitorName } from "../../src/sources/imds/monitors.ts";
@@ -83,7 +83,8 @@ interface Run {
 function run(
   mock: MetadataMock,
   monitors: Monitors,
-  answer: (n: Notice) => NoticeOutcome = () => ({ result: "handled" }),
+  /** Whether the handler records the notice or fails to (the source must hand it over again). */
+  answer: (n: Notice) => "recorded" | "record-failed" = () => "recorded",
   extra: Partial<ImdsSourceOptions> = {},
 ): Run {
   const reader = new CountingReader(mock.url);
@@ -96,9 +97,17 @@ function run(
     config: { ...NONE, ...monitors, imdsPollIntervalMs: 100 },
     instanceId: INSTANCE,
     facts: { instanceType: "m4.xlarge", availabilityZone: "us-east-1a", region: "us-east-1" },
-    onNotice: async (n) => {
+    nodeName: "node-under-test",
+    handle: (n, nodeName) => {
+      assert.equal(nodeName, "node-under-test");
       notices.push(n);
-      return answer(n);
+      const recorded =
+        answer(n) === "recorded" ? Promise.resolve() : Promise.reject(new Error("node busy"));
+      const done = recorded.then(
+        () => ({ result: "handled" as const, mayCompleteLifecycleAction: true, summary: "ok" }),
+        () => ({ result: "retry" as const, mayCompleteLifecycleAction: false, summary: "busy" }),
+      );
+      return { recorded, done };
     },
     onError: (m, err) => errors.push([m, err]),
     signal: ac.signal,
@@ -239,11 +248,11 @@ describe("IMDS monitors against the metadata mock", () => {
       }
     }));
 
-  it("hands a notice over again when the engine says retry", () =>
+  it("hands a notice over again when recording it on the node failed", () =>
     scenario(["asglifecycle"], async (mock) => {
       let calls = 0;
       const r = run(mock, { enableAsgLifecycleDraining: true }, () =>
-        ++calls < 3 ? { result: "retry", reason: "node busy" } : { result: "handled" },
+        ++calls < 3 ? "record-failed" : "recorded",
       );
       try {
         await until("three hand-overs", () => r.notices.length >= 3);

@@ -27,7 +27,8 @@ import {
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
 import { type AwsClients, createAwsClients } from "../../src/aws/clients.ts";
-import type { DrainReport, DrainResult } from "../../src/drain/report.ts";
+import { noticeOutcomeOf } from "../../src/drain/outcome.ts";
+import type { DrainResult } from "../../src/drain/report.ts";
 import type { Notice } from "../../src/notice.ts";
 import { type QueueSourceOptions, startQueueSource } from "../../src/sources/queue/consumer.ts";
 import { createInstanceDirectory } from "../../src/sources/queue/instances.ts";
@@ -39,8 +40,9 @@ import {
   openLifecycleAction,
   startMoto,
 } from "../env/moto/start.ts";
+import { awsEventPath } from "../support/fixtures.ts";
 
-const FIXTURES = "/work/shared/fixtures/aws-events/sqs";
+const FIXTURES = awsEventPath("sqs");
 const FIXTURE_INSTANCE = "i-1234567890abcdef0";
 const MANAGED_TAG = "aws-node-termination-handler/managed";
 const region = "us-east-1";
@@ -138,21 +140,8 @@ class RecordingEngine {
   handle(notice: Notice, nodeName: string) {
     this.calls.push({ notice, nodeName });
     const result = this.#held.get(notice.instanceId) ?? Promise.resolve<DrainResult>("drained");
-    const done = result.then(
-      (r): DrainReport => ({
-        nodeName,
-        noticeId: notice.id,
-        joined: [],
-        kind: notice.kind,
-        action: "drain",
-        result: r,
-        startedAt: new Date(),
-        finishedAt: new Date(),
-        pods: [],
-        message: r,
-        resumed: false,
-      }),
-    );
+    // The engine's own mapping from its results to what a source is told.
+    const done = result.then((r) => noticeOutcomeOf({ result: r, message: r }));
     return { recorded: Promise.resolve(), done };
   }
 
@@ -209,7 +198,7 @@ function startConsumer(
     sqs: aws.sqs,
     ec2: aws.ec2,
     autoscaling: aws.autoscaling,
-    engine,
+    handle: (notice, nodeName) => engine.handle(notice, nodeName),
     resolver: nodes,
     signal: controller.signal,
     ...sourceOptions,

@@ -34,9 +34,10 @@ import { AppsV1Api, CoreV1Api, PolicyV1Api, type V1Node } from "@kubernetes/clie
 import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, waitNodeReady } from "../env/ground.ts";
 import { lifecycleState, openLifecycleAction } from "../env/moto/start.ts";
+import { awsEventPath } from "../support/fixtures.ts";
 
 const REPO = join(new URL(".", import.meta.url).pathname, "..", "..");
-const FIXTURES = "/work/shared/fixtures/aws-events/sqs";
+const FIXTURES = awsEventPath("sqs");
 const MANAGED_TAG = "aws-node-termination-handler/managed";
 const region = "us-east-1";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };

@@ -29,14 +29,14 @@ import {
   waitNodeReady,
 } from "../env/ground.ts";
 import { eventually, type NthdProcess, startNthd } from "../env/nthd-process.ts";
+import { awsEventPath } from "../support/fixtures.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 const region = "us-east-1";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 const MANAGED_TAG = "aws-node-termination-handler/managed";
 const SPOT_TAINT = "aws-node-termination-handler/spot-itn";
-const SPOT_FIXTURE =
-  "/work/shared/fixtures/aws-events/sqs/eventbridge/spot-interruption-warning.doc.json";
+const SPOT_FIXTURE = awsEventPath("sqs/eventbridge/spot-interruption-warning.doc.json");
 const REPLICAS = 2;
 
 const admin = kubeConfig();

@@ -45,14 +45,14 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
-import { loadConfig } from "../../src/config.ts";
-import type { CheckResult } from "../../src/doctor/check.ts";
-import { checkRbac } from "../../src/doctor/kube-checks.ts";
-import { runDoctor } from "../../src/doctor/run.ts";
-import { createSetupClients } from "../../src/setup/aws.ts";
-import { OWNER_TAG } from "../../src/setup/names.ts";
-import { runSetup, runTeardown } from "../../src/setup/run.ts";
-import type { SetupOptions } from "../../src/setup/state.ts";
+import type { CheckResult } from "../../src/commands/doctor/check.ts";
+import { checkRbac } from "../../src/commands/doctor/kube-checks.ts";
+import { runDoctor } from "../../src/commands/doctor/run.ts";
+import { createSetupClients } from "../../src/commands/setup/aws.ts";
+import { OWNER_TAG } from "../../src/commands/setup/names.ts";
+import { runSetup, runTeardown } from "../../src/commands/setup/run.ts";
+import type { SetupOptions } from "../../src/commands/setup/state.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { parseQueueMessage } from "../../src/sources/queue/parse.ts";
 import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";

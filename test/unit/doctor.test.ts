@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { loadYaml } from "@kubernetes/client-node";
-import { fail, failed, pass, renderChecklist, warn } from "../../src/doctor/check.ts";
-import { splitDoctorArgs } from "../../src/doctor/command.ts";
-import { NTHD_PERMISSIONS, permissionName } from "../../src/doctor/kube-checks.ts";
-import { testEventBody } from "../../src/doctor/test-event.ts";
+import { fail, failed, pass, renderChecklist, warn } from "../../src/commands/doctor/check.ts";
+import { splitDoctorArgs } from "../../src/commands/doctor/command.ts";
+import { NTHD_PERMISSIONS, permissionName } from "../../src/commands/doctor/kube-checks.ts";
+import { testEventBody } from "../../src/commands/doctor/test-event.ts";
 import { parseQueueMessage } from "../../src/sources/queue/parse.ts";
 
 describe("doctor", () => {

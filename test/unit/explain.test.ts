@@ -1,13 +1,12 @@
 /** `nthd explain`: argument parsing and classification (pure parts). */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { parseExplainArgs } from "../../src/explain/args.ts";
-import { classify } from "../../src/explain/classify.ts";
+import { parseExplainArgs } from "../../src/commands/explain/args.ts";
+import { classify } from "../../src/commands/explain/classify.ts";
+import { readAwsEvent } from "../support/fixtures.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/aws-events/", import.meta.url);
 const OPTS = { receivedAt: new Date("2025-06-01T00:00:00Z"), instanceId: "i-0123456789abcdef0" };
-const fixture = (path: string) => readFileSync(new URL(path, FIXTURES), "utf8");
+const fixture = (path: string) => readAwsEvent(path);
 
 describe("explain arguments", () => {
   it("defaults to sqs, text output", () => {

@@ -3,17 +3,18 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import type { Notice } from "../../src/notice.ts";
-import { IMDS_MONITORS } from "../../src/sources/imds/monitors.ts";
+import { MONITOR_TABLE } from "../../src/sources/imds/monitors.ts";
 import {
   type ParseContext,
-  type Parsed,
   parseAsgTargetLifecycleState,
   parseRebalanceRecommendation,
   parseScheduledEvents,
   parseSpotInstanceAction,
 } from "../../src/sources/imds/parse.ts";
+import type { Parsed } from "../../src/sources/parse-result.ts";
+import { awsEventPath } from "../support/fixtures.ts";
 
-const FIXTURES = "/work/shared/fixtures/aws-events/imds";
+const FIXTURES = awsEventPath("imds");
 const ctx: ParseContext = {
   instanceId: "i-1234567890abcdef0",
   receivedAt: new Date("2025-01-15T10:00:00Z"),
@@ -37,7 +38,7 @@ function onlyClean(parsed: Parsed): Notice {
   return n;
 }
 
-const polledPaths = Object.values(IMDS_MONITORS).map((m) => m.path);
+const polledPaths = Object.values(MONITOR_TABLE).map((m) => m.path);
 
 /** Every fixture file with its README-documented expectation. */
 const CASES: Record<string, () => void> = {};

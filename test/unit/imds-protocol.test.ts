@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { regionOfZone } from "../../src/sources/imds/facts.ts";
 import { HandoverLedger } from "../../src/sources/imds/handover.ts";
@@ -12,8 +11,7 @@ import {
   tokenRefreshAt,
 } from "../../src/sources/imds/protocol.ts";
 import { parseImdsEventTime, parseRfc3339 } from "../../src/sources/imds/times.ts";
-
-const DIR = "/work/shared/fixtures/aws-events/imds/imdsv2";
+import { readAwsEvent } from "../support/fixtures.ts";
 
 /** Splits a raw `.http` fixture into status, lower-cased headers and body. */
 function readExchange(file: string): {
@@ -21,7 +19,7 @@ function readExchange(file: string): {
   headers: Map<string, string>;
   body: string;
 } {
-  const raw = readFileSync(`${DIR}/${file}`, "utf8");
+  const raw = readAwsEvent(`imds/imdsv2/${file}`);
   const split = raw.indexOf("\n\n");
   const head = raw.slice(0, split).split("\n");
   const status = Number(head[0]?.split(" ")[1]);

@@ -5,7 +5,6 @@ import {
   completionDelayMs,
   deleteFor,
   leaveFor,
-  mayCompleteAfter,
   messageDisposition,
   type NoticeTarget,
   noticePath,
@@ -92,16 +91,7 @@ describe("noticePath", () => {
   });
 });
 
-describe("lifecycle completion rules", () => {
-  test("complete only after the drain finished, its deadline passed, or nothing was to drain", () => {
-    for (const r of ["drained", "deadline-exceeded", "cordoned", "ignored", "dry-run"] as const) {
-      assert.equal(mayCompleteAfter(r), true, r);
-    }
-    for (const r of ["failed", "cancelled", "uncordoned"] as const) {
-      assert.equal(mayCompleteAfter(r), false, r);
-    }
-    assert.equal(mayCompleteAfter(undefined), false);
-  });
+describe("lifecycle completion delay", () => {
   test("delay: -1 means none", () => {
     assert.equal(completionDelayMs({ completeLifecycleActionDelaySeconds: -1 }), 0);
     assert.equal(completionDelayMs({ completeLifecycleActionDelaySeconds: 0 }), 0);

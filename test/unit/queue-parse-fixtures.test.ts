@@ -1,18 +1,17 @@
 /**
- * Every SQS body under shared/fixtures/aws-events/sqs/ with the handling its
+ * Every SQS body under test/fixtures/aws-events/sqs/ with the handling its
  * README documents. A fixture missing from the table fails the suite.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { NoticeAction, NoticeKind } from "../../src/notice.ts";
-import {
-  lifecycleActionOf,
-  type Parsed,
-  parseQueueMessage,
-} from "../../src/sources/queue/parse.ts";
+import type { Parsed } from "../../src/sources/parse-result.ts";
+import { lifecycleActionOf, parseQueueMessage } from "../../src/sources/queue/parse.ts";
+import { awsEventPath, readAwsEvent } from "../support/fixtures.ts";
 
-const SQS = new URL("../../../shared/fixtures/aws-events/sqs/", import.meta.url);
+const SQS = awsEventPath("sqs");
 const RECEIVED = new Date("2025-06-01T00:00:00Z");
 /** Receipt + 2 min: the Spot deadline when the event time is a doc placeholder. */
 const RECEIPT_PLUS_2 = "2025-06-01T00:02:00.000Z";
@@ -134,12 +133,12 @@ const EXPECTED: Record<string, Expected> = {
 function fixtureFiles(): string[] {
   return readdirSync(SQS, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .flatMap((d) => readdirSync(new URL(`${d.name}/`, SQS)).map((f) => `${d.name}/${f}`))
+    .flatMap((d) => readdirSync(join(SQS, d.name)).map((f) => `${d.name}/${f}`))
     .sort();
 }
 
 function parseFixture(file: string): Parsed {
-  return parseQueueMessage(readFileSync(new URL(file, SQS), "utf8"), RECEIVED);
+  return parseQueueMessage(readAwsEvent(`sqs/${file}`), RECEIVED);
 }
 
 describe("SQS fixtures", () => {
@@ -188,10 +187,7 @@ describe("notice facts", () => {
   it("ids are stable across redeliveries of the same body", () => {
     for (const file of Object.keys(EXPECTED)) {
       const a = parseFixture(file);
-      const b = parseQueueMessage(
-        readFileSync(new URL(file, SQS), "utf8"),
-        new Date("2030-01-01T00:00:00Z"),
-      );
+      const b = parseQueueMessage(readAwsEvent(`sqs/${file}`), new Date("2030-01-01T00:00:00Z"));
       if (a.ok && b.ok) {
         assert.deepEqual(
           a.notices.map((n) => n.id),

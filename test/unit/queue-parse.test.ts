@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Parsed } from "../../src/sources/parse-result.ts";
 import {
   HANDLED_EVENT_TYPES,
   MAX_BODY_BYTES,
-  type Parsed,
   parseQueueMessage,
 } from "../../src/sources/queue/parse.ts";
 import {

@@ -51,9 +51,9 @@ describe("heartbeatPlan", () => {
   test("no timeout known and none configured: no heartbeats", () => {
     assert.equal(heartbeatPlan(unset, undefined), undefined);
   });
-  test("configured interval wins; until defaults to 48 h", () => {
+  test("configured interval wins, until as configured (its 48 h default is the table's)", () => {
     assert.deepEqual(
-      heartbeatPlan({ heartbeatIntervalSeconds: 60, heartbeatUntilSeconds: -1 }, 300),
+      heartbeatPlan({ heartbeatIntervalSeconds: 60, heartbeatUntilSeconds: 172_800 }, 300),
       {
         intervalSeconds: 60,
         untilSeconds: 172_800,

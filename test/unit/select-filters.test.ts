@@ -10,12 +10,16 @@ import {
   describeNoMatch,
   ratioFilter,
   vcpusFilter,
-} from "../../src/select/filters.ts";
-import { parseMemoryMiB, parseRatio } from "../../src/select/flags.ts";
-import { parseSelectArgs, type SelectOptions } from "../../src/select/options.ts";
-import { selectCandidates } from "../../src/select/plan.ts";
-import { fromDescribe, type InstanceTypeRecord, parseTypeName } from "../../src/select/records.ts";
-import { buildFilters } from "../../src/select/requirements.ts";
+} from "../../src/commands/select/filters.ts";
+import { parseMemoryMiB, parseRatio } from "../../src/commands/select/flags.ts";
+import { parseSelectArgs, type SelectOptions } from "../../src/commands/select/options.ts";
+import { selectCandidates } from "../../src/commands/select/plan.ts";
+import {
+  fromDescribe,
+  type InstanceTypeRecord,
+  parseTypeName,
+} from "../../src/commands/select/records.ts";
+import { buildFilters } from "../../src/commands/select/requirements.ts";
 import { fixtureRecords } from "../fixtures/select/load.ts";
 
 const records = fixtureRecords();

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { groupByFamily, pickDiverse, rank } from "../../src/select/group.ts";
-import { parseSelectArgs } from "../../src/select/options.ts";
-import { planSelection, selectCandidates } from "../../src/select/plan.ts";
-import type { InstanceTypeRecord } from "../../src/select/records.ts";
-import { interruptionQuery, parseInterruptionVector } from "../../src/select/stability.ts";
+import { groupByFamily, pickDiverse, rank } from "../../src/commands/select/group.ts";
+import { parseSelectArgs } from "../../src/commands/select/options.ts";
+import { planSelection, selectCandidates } from "../../src/commands/select/plan.ts";
+import type { InstanceTypeRecord } from "../../src/commands/select/records.ts";
+import { interruptionQuery, parseInterruptionVector } from "../../src/commands/select/stability.ts";
 import { fixtureRecords } from "../fixtures/select/load.ts";
 
 const records = fixtureRecords();

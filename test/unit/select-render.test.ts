@@ -10,11 +10,15 @@ import { describe, it } from "node:test";
 // js-yaml itself (what @kubernetes/client-node parses with): client-node's
 // loadYaml re-types `metadata` as ObjectMeta and drops fields it does not know.
 import { loadAll as loadAllYaml, load as loadYaml } from "js-yaml";
-import { OUTPUT_FORMATS, type OutputFormat, parseSelectArgs } from "../../src/select/options.ts";
-import { planSelection } from "../../src/select/plan.ts";
-import { logicalId } from "../../src/select/render/cloudformation.ts";
-import { RENDERERS } from "../../src/select/render/index.ts";
-import { toYaml, type YamlValue } from "../../src/select/render/yaml.ts";
+import {
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  parseSelectArgs,
+} from "../../src/commands/select/options.ts";
+import { planSelection } from "../../src/commands/select/plan.ts";
+import { logicalId } from "../../src/commands/select/render/cloudformation.ts";
+import { RENDERERS } from "../../src/commands/select/render/index.ts";
+import { toYaml, type YamlValue } from "../../src/commands/select/render/yaml.ts";
 import { fixtureRecords } from "../fixtures/select/load.ts";
 
 const records = fixtureRecords();

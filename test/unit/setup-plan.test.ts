@@ -5,25 +5,25 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { PutRuleCommand } from "@aws-sdk/client-eventbridge";
 import { CreateQueueCommand } from "@aws-sdk/client-sqs";
-import { parseSetupArgs } from "../../src/setup/args.ts";
-import { iamAction, isAccessDenied } from "../../src/setup/aws.ts";
-import { cloudFormationTemplate } from "../../src/setup/cloudformation.ts";
+import { parseSetupArgs } from "../../src/commands/setup/args.ts";
+import { iamAction, isAccessDenied } from "../../src/commands/setup/aws.ts";
+import { cloudFormationTemplate } from "../../src/commands/setup/cloudformation.ts";
 import {
   GROUP_ADDED_TAG,
   MANAGED_TAG_KEY_TAG,
   OWNER_TAG,
   RULE_TARGET_ID,
-} from "../../src/setup/names.ts";
-import { canonical, planSetup, type Step } from "../../src/setup/plan.ts";
-import { policyAllowsEventBridge, queuePolicy } from "../../src/setup/policy.ts";
-import { desiredRules } from "../../src/setup/rules.ts";
+} from "../../src/commands/setup/names.ts";
+import { canonical, planSetup, type Step } from "../../src/commands/setup/plan.ts";
+import { policyAllowsEventBridge, queuePolicy } from "../../src/commands/setup/policy.ts";
+import { desiredRules } from "../../src/commands/setup/rules.ts";
 import {
   desiredState,
   type ObservedRule,
   type ObservedState,
   type SetupOptions,
-} from "../../src/setup/state.ts";
-import { planTeardown } from "../../src/setup/teardown-plan.ts";
+} from "../../src/commands/setup/state.ts";
+import { planTeardown } from "../../src/commands/setup/teardown-plan.ts";
 import { HANDLED_EVENT_TYPES } from "../../src/sources/queue/parse.ts";
 
 const CLUSTER = "prod.example.com";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SETTINGS } from "../../src/config/settings.ts";
+import { SETTINGS } from "../../src/config/index.ts";
 import { isNthdError } from "../../src/errors.ts";
 import type { Notice } from "../../src/notice.ts";
 import { webhookData } from "../../src/observe/webhook-data.ts";

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage, NthdError } from "../../errors.ts";
-import { createHttpPool, type HttpPool } from "../../http-pool.ts";
+import { createHttpPool, type HttpPool } from "../../http/pool.ts";
 import {
   backoffMs,
   classifyStatus,

@@ -3,6 +3,7 @@
  * is required (every notice carries it); the rest only enriches notice
  * detail, webhooks and logs, so its absence never stops start-up.
  */
+import { isInstanceId } from "../../aws-ids.ts";
 import { errorMessage, isNthdError, NthdError } from "../../errors.ts";
 import { type MetadataReader, UNREACHABLE_HINT } from "./client.ts";
 
@@ -12,8 +13,6 @@ export interface InstanceFacts {
   readonly availabilityZone?: string;
   readonly region?: string;
 }
-
-const INSTANCE_ID = /^i-[0-9a-f]{8,32}$/;
 
 /**
  * Reads the instance id and the optional facts. Throws NthdError
@@ -46,7 +45,7 @@ export async function readInstanceFacts(
     }
     throw err;
   }
-  if (!INSTANCE_ID.test(instanceId)) {
+  if (!isInstanceId(instanceId)) {
     throw new NthdError(
       "IMDS_BAD_RESPONSE",
       `instance metadata instance-id is not an instance id: ${JSON.stringify(instanceId.slice(0, 40))}`,

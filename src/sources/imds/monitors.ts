@@ -3,11 +3,11 @@
  * body is read, which settings switch it on and when two notices are the
  * same event. Adding a monitor is adding one entry here.
  */
-import type { Config } from "../../config/settings.ts";
+import type { Config } from "../../config/index.ts";
 import type { Notice } from "../../notice.ts";
+import type { Parsed } from "../parse-result.ts";
 import {
   type ParseContext,
-  type Parsed,
   parseAsgTargetLifecycleState,
   parseRebalanceRecommendation,
   parseScheduledEvents,
@@ -32,7 +32,8 @@ export type MonitorSettings = Pick<
   | "enableRebalanceDraining"
 >;
 
-export interface ImdsMonitor {
+/** One row of the monitor table. */
+export interface ImdsMonitorSpec {
   readonly name: ImdsMonitorName;
   readonly path: string;
   readonly parse: (body: string, ctx: ParseContext) => Parsed;
@@ -41,7 +42,7 @@ export interface ImdsMonitor {
   readonly handoverKey: (notice: Notice) => string;
 }
 
-export const IMDS_MONITORS: Readonly<Record<ImdsMonitorName, ImdsMonitor>> = {
+export const MONITOR_TABLE: Readonly<Record<ImdsMonitorName, ImdsMonitorSpec>> = {
   "spot-itn": {
     name: "spot-itn",
     path: "/latest/meta-data/spot/instance-action",
@@ -78,6 +79,6 @@ export const IMDS_MONITORS: Readonly<Record<ImdsMonitorName, ImdsMonitor>> = {
   },
 };
 
-export function enabledMonitors(config: MonitorSettings): ImdsMonitor[] {
-  return IMDS_MONITOR_NAMES.map((name) => IMDS_MONITORS[name]).filter((m) => m.enabled(config));
+export function enabledMonitors(config: MonitorSettings): ImdsMonitorSpec[] {
+  return IMDS_MONITOR_NAMES.map((name) => MONITOR_TABLE[name]).filter((m) => m.enabled(config));
 }

@@ -1,24 +1,14 @@
 /**
  * Pure parsers for the instance metadata items nthd polls. No I/O, never
- * throw: every body becomes notices, an explicit "nothing to do" (ignore) or
- * an error naming what was wrong. `nthd explain` imports these too.
+ * throw: every body becomes a Parsed (../parse-result.ts), the same answer
+ * the queue parser gives: notices, an explicit "nothing to do" (ignore) or an
+ * error naming what was wrong. `nthd explain` imports these too.
  *
  * Formats: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-categories.html
  */
 import type { Notice } from "../../notice.ts";
+import { found, ignored, malformed, type Parsed, type ParseResult } from "../parse-result.ts";
 import { parseImdsEventTime, parseRfc3339 } from "./times.ts";
-
-/** Same shape as the queue parsers' result, so `nthd explain` treats both alike. */
-export type Parsed =
-  | {
-      readonly ok: true;
-      readonly notices: Notice[];
-      readonly description: string;
-      /** Tolerated oddities (unreadable time, unknown code): log them. */
-      readonly warnings?: readonly string[];
-    }
-  | { readonly ok: false; readonly ignore: string }
-  | { readonly ok: false; readonly error: string };
 
 export interface ParseContext {
   readonly instanceId: string;
@@ -49,12 +39,12 @@ export function parseSpotInstanceAction(body: string, ctx: ParseContext): Parsed
   if (!json.ok) return json;
   const { action, time } = json.value;
   if (action !== undefined && typeof action !== "string") {
-    return { ok: false, error: "spot/instance-action: `action` is not a string" };
+    return malformed("spot/instance-action: `action` is not a string");
   }
   // A 200 on this item means an interruption is pending, but an object with
   // neither field is not the documented body: report it rather than drain on it.
   if (typeof action !== "string" && typeof time !== "string") {
-    return { ok: false, error: "spot/instance-action: body has neither `action` nor `time`" };
+    return malformed("spot/instance-action: body has neither `action` nor `time`");
   }
   const at = parseRfc3339(time);
   // An unreadable time must not stop the drain: assume the documented two minutes.
@@ -75,12 +65,11 @@ export function parseSpotInstanceAction(body: string, ctx: ParseContext): Parsed
     },
   };
   const when = at ? at.toISOString() : `unparseable time ${JSON.stringify(time)}, assuming +2 min`;
-  return {
-    ok: true,
-    notices: [notice],
-    description: `spot interruption (${action ?? "unknown action"}) at ${when}`,
-    ...(at ? {} : { warnings: [`spot/instance-action: unreadable time ${JSON.stringify(time)}`] }),
-  };
+  return found(
+    [notice],
+    `spot interruption (${action ?? "unknown action"}) at ${when}`,
+    at ? [] : [`spot/instance-action: unreadable time ${JSON.stringify(time)}`],
+  );
 }
 
 /** GET /latest/meta-data/events/recommendations/rebalance → {"noticeTime": "..."} (404 when none). */
@@ -89,7 +78,7 @@ export function parseRebalanceRecommendation(body: string, ctx: ParseContext): P
   if (!json.ok) return json;
   const { noticeTime } = json.value;
   if (typeof noticeTime !== "string") {
-    return { ok: false, error: "events/recommendations/rebalance: `noticeTime` is missing" };
+    return malformed("events/recommendations/rebalance: `noticeTime` is missing");
   }
   const at = parseRfc3339(noticeTime);
   const notice: Notice = {
@@ -102,12 +91,11 @@ export function parseRebalanceRecommendation(body: string, ctx: ParseContext): P
     source: "imds",
     detail: { noticeTime, ...(at ? {} : { timeUnparsed: true }) },
   };
-  return {
-    ok: true,
-    notices: [notice],
-    description: `rebalance recommendation at ${at ? at.toISOString() : JSON.stringify(noticeTime)}`,
-    ...(at ? {} : { warnings: [`rebalance: unreadable noticeTime ${JSON.stringify(noticeTime)}`] }),
-  };
+  return found(
+    [notice],
+    `rebalance recommendation at ${at ? at.toISOString() : JSON.stringify(noticeTime)}`,
+    at ? [] : [`rebalance: unreadable noticeTime ${JSON.stringify(noticeTime)}`],
+  );
 }
 
 /**
@@ -119,9 +107,8 @@ export function parseScheduledEvents(body: string, ctx: ParseContext): Parsed {
   const where = "events/maintenance/scheduled";
   const parsed = readJson(body, where);
   if (!parsed.ok) return parsed;
-  if (!Array.isArray(parsed.value))
-    return { ok: false, error: `${where}: body is not a JSON array` };
-  if (parsed.value.length === 0) return { ok: false, ignore: "no scheduled events" };
+  if (!Array.isArray(parsed.value)) return malformed(`${where}: body is not a JSON array`);
+  if (parsed.value.length === 0) return ignored("no scheduled events");
 
   // One entry per EventId; a terminal state wins because it can only follow `active`.
   const byId = new Map<string, Record<string, unknown>>();
@@ -154,16 +141,9 @@ export function parseScheduledEvents(body: string, ctx: ParseContext): Parsed {
     }
     summary.push(made.summary);
   }
-  if (notices.length > 0) {
-    return {
-      ok: true,
-      notices,
-      description: summary.join("; "),
-      ...(warnings.length > 0 ? { warnings } : {}),
-    };
-  }
-  if (problems.length > 0) return { ok: false, error: `${where}: ${problems.join("; ")}` };
-  return { ok: false, ignore: summary.join("; ") };
+  if (notices.length > 0) return found(notices, summary.join("; "), warnings);
+  if (problems.length > 0) return malformed(`${where}: ${problems.join("; ")}`);
+  return ignored(summary.join("; "));
 }
 
 function scheduledNotice(
@@ -223,15 +203,14 @@ export function parseAsgTargetLifecycleState(body: string, ctx: ParseContext): P
   const state = body.trim();
   // Values are words with an optional "Warmed:" prefix; anything else is not this item.
   if (!/^[A-Za-z]+(?::[A-Za-z]+)?$/.test(state)) {
-    return {
-      ok: false,
-      error: `autoscaling/target-lifecycle-state: unexpected value ${JSON.stringify(state.slice(0, 60))}`,
-    };
+    return malformed(
+      `autoscaling/target-lifecycle-state: unexpected value ${JSON.stringify(state.slice(0, 60))}`,
+    );
   }
   // Terminated: the instance is leaving. Warmed:*: it returns to the warm pool
   // (stopped, hibernated or idle) and so leaves service as a node.
   const leaving = state === "Terminated" || state.startsWith("Warmed:");
-  if (!leaving) return { ok: false, ignore: `target lifecycle state ${state} needs no action` };
+  if (!leaving) return ignored(`target lifecycle state ${state} needs no action`);
   const notice: Notice = {
     id: safeId(`asg-${ctx.instanceId}-${state}`),
     kind: "asg-terminate",
@@ -241,26 +220,26 @@ export function parseAsgTargetLifecycleState(body: string, ctx: ParseContext): P
     source: "imds",
     detail: { targetLifecycleState: state },
   };
-  return { ok: true, notices: [notice], description: `target lifecycle state ${state}` };
+  return found([notice], `target lifecycle state ${state}`);
 }
 
 // --- helpers ---------------------------------------------------------------
 
-type JsonResult<T> = { ok: true; value: T } | { ok: false; error: string };
+type JsonResult<T> = ParseResult<{ readonly value: T }>;
 
 function readJson(body: string, where: string): JsonResult<unknown> {
   try {
     return { ok: true, value: JSON.parse(body) as unknown };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: `${where}: body is not JSON (${why})` };
+    return malformed(`${where}: body is not JSON (${why})`);
   }
 }
 
 function readObject(body: string, where: string): JsonResult<Record<string, unknown>> {
   const parsed = readJson(body, where);
   if (!parsed.ok) return parsed;
-  if (!isObject(parsed.value)) return { ok: false, error: `${where}: body is not a JSON object` };
+  if (!isObject(parsed.value)) return malformed(`${where}: body is not a JSON object`);
   return { ok: true, value: parsed.value };
 }
 

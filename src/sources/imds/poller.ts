@@ -6,17 +6,17 @@
  * drain it cancels is still running.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Config } from "../../config/settings.ts";
+import type { Config } from "../../config/index.ts";
 import { errorMessage, NthdError } from "../../errors.ts";
-import type { Notice, NoticeOutcome } from "../../notice.ts";
+import type { Notice, NoticeHandler } from "../../notice.ts";
 import { countImdsError, markSourcePolled } from "../../observe/metrics.ts";
 import { imdsFailureReason, isTokenFailure, type MetadataReader } from "./client.ts";
 import type { InstanceFacts } from "./facts.ts";
 import { HandoverLedger } from "./handover.ts";
 import {
   enabledMonitors,
-  type ImdsMonitor,
   type ImdsMonitorName,
+  type ImdsMonitorSpec,
   type MonitorSettings,
 } from "./monitors.ts";
 
@@ -33,8 +33,13 @@ export interface ImdsSourceOptions {
   readonly instanceId: string;
   /** Optional start-up facts (instance type, zone, region) copied into notice.detail. */
   readonly facts?: Omit<InstanceFacts, "instanceId">;
-  /** Hands a notice to the engine; `retry` (or a throw) hands it over again on a later poll. */
-  readonly onNotice: (notice: Notice) => Promise<NoticeOutcome>;
+  /** This instance's node: every notice of this source is for it. */
+  readonly nodeName: string;
+  /**
+   * Takes each notice. A notice whose record on the node fails (or a handler
+   * that throws) is handed over again on a later poll.
+   */
+  readonly handle: NoticeHandler;
   /**
    * Called for every failed poll, unreadable body and failed hand-over, in
    * addition to the metrics this module counts itself.
@@ -57,7 +62,7 @@ export async function startImdsSource(opts: ImdsSourceOptions): Promise<void> {
   await Promise.all(monitors.map((m) => runMonitor(m, opts)));
 }
 
-async function runMonitor(monitor: ImdsMonitor, opts: ImdsSourceOptions): Promise<void> {
+async function runMonitor(monitor: ImdsMonitorSpec, opts: ImdsSourceOptions): Promise<void> {
   const poller = new MonitorPoller(monitor, opts);
   while (!opts.signal.aborted) {
     try {
@@ -77,13 +82,13 @@ async function runMonitor(monitor: ImdsMonitor, opts: ImdsSourceOptions): Promis
 
 /** One monitor's state between polls. Exported for the poller's own tests. */
 export class MonitorPoller {
-  readonly #monitor: ImdsMonitor;
+  readonly #monitor: ImdsMonitorSpec;
   readonly #opts: ImdsSourceOptions;
   readonly #ledger = new HandoverLedger();
   /** Last error text, so a persistent failure is logged once, not every second. */
   #lastError: string | undefined;
 
-  constructor(monitor: ImdsMonitor, opts: ImdsSourceOptions) {
+  constructor(monitor: ImdsMonitorSpec, opts: ImdsSourceOptions) {
     this.#monitor = monitor;
     this.#opts = opts;
   }
@@ -152,16 +157,9 @@ export class MonitorPoller {
     // Not awaited: the next poll must not wait for a drain (see the module comment).
     // Through a promise so an engine that throws synchronously is a retry, not a crash.
     Promise.resolve(notice)
-      .then((n) => this.#opts.onNotice(n))
+      .then((n) => this.#opts.handle(n, this.#opts.nodeName).recorded)
       .then(
-        (outcome) => {
-          if (outcome.result === "retry") {
-            log?.warn({ ...fields, reason: outcome.reason }, "engine asked to retry the notice");
-            this.#ledger.settle(key, "retry");
-          } else {
-            this.#ledger.settle(key, "done");
-          }
-        },
+        () => this.#ledger.settle(key, "done"),
         (err: unknown) => {
           this.#ledger.settle(key, "retry");
           this.#opts.onError?.(this.#monitor.name, err);

@@ -25,8 +25,11 @@ import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { pino } from "pino";
-import type { Config } from "../../config.ts";
+import { Semaphore } from "../../async/semaphore.ts";
+import { sleep } from "../../async/sleep.ts";
+import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
+import type { NoticeHandler } from "../../notice.ts";
 import type { Logger } from "../../observe/log.ts";
 import {
   countMonitorError,
@@ -38,15 +41,8 @@ import { MessageAcks } from "./acks.ts";
 import { runInstancePrimer } from "./instance-primer.ts";
 import { createInstanceDirectory, type InstanceDirectory } from "./instances.ts";
 import { createLifecycleActions } from "./lifecycle-actions.ts";
-import {
-  handleMessage,
-  type QueueConfig,
-  type QueueDrainEngine,
-  type ReceivedMessage,
-} from "./message.ts";
+import { handleMessage, type QueueConfig, type ReceivedMessage } from "./message.ts";
 import type { NodeLookup } from "./resolve.ts";
-import { sleep } from "./sleep.ts";
-import { Slots } from "./slots.ts";
 import { VisibilityKeeper, visibilityPolicy } from "./visibility.ts";
 
 export interface QueueSourceOptions {
@@ -55,7 +51,8 @@ export interface QueueSourceOptions {
   readonly sqs: Pick<SQSClient, "send">;
   readonly ec2: Pick<EC2Client, "send">;
   readonly autoscaling: Pick<AutoScalingClient, "send">;
-  readonly engine: QueueDrainEngine;
+  /** Takes each notice found on a node of this cluster. */
+  readonly handle: NoticeHandler;
   /** The Node informer's view of the cluster. */
   readonly resolver: NodeLookup;
   readonly log?: Logger;
@@ -113,7 +110,7 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
       : undefined;
   const deps = {
     config,
-    engine: opts.engine,
+    handle: opts.handle,
     nodes: opts.resolver,
     instances,
     lifecycle: createLifecycleActions({ autoscaling: opts.autoscaling, log }),
@@ -121,7 +118,7 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
     log,
     signal,
   };
-  const slots = new Slots(inFlightLimit(config.workers));
+  const slots = new Semaphore(inFlightLimit(config.workers));
   const active = new Set<Promise<void>>();
   const followUps = new Set<Promise<void>>();
 

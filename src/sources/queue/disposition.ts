@@ -8,8 +8,7 @@
  * anything that may succeed on a later try leaves it, and the queue's redrive
  * policy moves a message that never succeeds to the dead-letter queue.
  */
-import type { Config } from "../../config.ts";
-import type { DrainResult } from "../../drain/report.ts";
+import type { Config } from "../../config/index.ts";
 import type { Notice } from "../../notice.ts";
 import type { QueueDeleteReason, QueueLeaveReason } from "../../observe/labels.ts";
 
@@ -72,26 +71,6 @@ export function noticePath(
   if (notice.kind === "asg-terminate" && hasLifecycleAction) return "drain-then-complete";
   if (notice.action === "complete-launch") return "ignore";
   return "record";
-}
-
-/**
- * Drain results after which a terminate hook may be completed: the pods are
- * gone, the deadline passed, or there was nothing to drain (cordon-only,
- * ignored by policy, dry run). Never after a failed or cancelled drain.
- */
-const COMPLETABLE: Readonly<Record<DrainResult, boolean>> = {
-  drained: true,
-  "deadline-exceeded": true,
-  cordoned: true,
-  ignored: true,
-  "dry-run": true,
-  failed: false,
-  cancelled: false,
-  uncordoned: false,
-};
-
-export function mayCompleteAfter(result: DrainResult | undefined): boolean {
-  return result !== undefined && COMPLETABLE[result];
 }
 
 /** When a terminate hook is completed after the drain: never before, plus the configured delay. */

@@ -8,10 +8,11 @@
  * nodes per round; a notice for a node that joined since the last round is
  * looked up on demand, as before.
  */
+
+import { sleep } from "../../async/sleep.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../observe/log.ts";
 import type { InstanceDirectory } from "./instances.ts";
-import { sleep } from "./sleep.ts";
 
 /** How long a primed answer is trusted: a tag change is honoured within this time. */
 export const PRIMED_TTL_MS = 10 * 60_000;

@@ -9,11 +9,11 @@ import {
   DescribeLifecycleHooksCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
-import type { Config } from "../../config.ts";
+import { sleep } from "../../async/sleep.ts";
+import type { Config } from "../../config/index.ts";
 import { errorMessage, NthdError } from "../../errors.ts";
 import type { Logger } from "../../observe/log.ts";
 import type { LifecycleAction } from "./parse.ts";
-import { sleep } from "./sleep.ts";
 
 /** AWS ends a lifecycle action after 100 heartbeat timeouts or 48 hours, whichever is less. */
 const MAX_GLOBAL_TIMEOUT_SECONDS = 172_800;
@@ -34,9 +34,11 @@ export function heartbeatPlan(
   hookTimeoutSeconds: number | undefined,
 ): HeartbeatPlan | undefined {
   if (config.heartbeatIntervalSeconds > 0) {
-    const until =
-      config.heartbeatUntilSeconds > 0 ? config.heartbeatUntilSeconds : MAX_GLOBAL_TIMEOUT_SECONDS;
-    return { intervalSeconds: config.heartbeatIntervalSeconds, untilSeconds: until };
+    // HEARTBEAT_UNTIL's default (48 h) is the settings table's.
+    return {
+      intervalSeconds: config.heartbeatIntervalSeconds,
+      untilSeconds: config.heartbeatUntilSeconds,
+    };
   }
   if (hookTimeoutSeconds === undefined || hookTimeoutSeconds <= 0) return undefined;
   return {

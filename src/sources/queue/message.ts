@@ -16,21 +16,20 @@
  * does not hold one of the `workers` slots: a drain blocked by a
  * PodDisruptionBudget never stops other messages from being handled.
  */
-import type { Config } from "../../config.ts";
-import type { DrainEngine } from "../../drain/engine.ts";
-import type { DrainReport } from "../../drain/report.ts";
+
+import { sleep } from "../../async/sleep.ts";
+import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
-import type { Notice } from "../../notice.ts";
+import type { Notice, NoticeHandler, NoticeOutcome } from "../../notice.ts";
 import type { QueueLeaveReason } from "../../observe/labels.ts";
 import type { Logger } from "../../observe/log.ts";
-import { countMonitorError, countNoticeReceived } from "../../observe/metrics.ts";
+import { countMonitorError } from "../../observe/metrics.ts";
 import type { MessageAcks, QueueMessageRef } from "./acks.ts";
 import {
   completionDelayMs,
   type Disposition,
   deleteFor,
   leaveFor,
-  mayCompleteAfter,
   messageDisposition,
   type NoticeTarget,
   noticePath,
@@ -39,10 +38,6 @@ import type { InstanceDirectory } from "./instances.ts";
 import { heartbeatPlan, type LifecycleActions } from "./lifecycle-actions.ts";
 import { type LifecycleAction, lifecycleActionOf, parseQueueMessage } from "./parse.ts";
 import { type NodeLookup, resolveTarget, waitForReadyNode } from "./resolve.ts";
-import { sleep } from "./sleep.ts";
-
-/** What queue mode needs from the drain engine (see src/drain/engine.ts). */
-export type QueueDrainEngine = Pick<DrainEngine, "handle">;
 
 export interface ReceivedMessage extends QueueMessageRef {
   readonly body: string;
@@ -66,7 +61,7 @@ export type QueueConfig = Pick<
 
 export interface MessageDeps {
   readonly config: QueueConfig;
-  readonly engine: QueueDrainEngine;
+  readonly handle: NoticeHandler;
   readonly nodes: NodeLookup;
   readonly instances: InstanceDirectory;
   readonly lifecycle: LifecycleActions;
@@ -113,7 +108,6 @@ export async function handleMessage(
   let recordFailed = false;
   await Promise.all(
     parsed.notices.map(async (notice) => {
-      countNoticeReceived(notice.kind, "queue");
       const nlog = log.child({
         noticeId: notice.id,
         kind: notice.kind,
@@ -146,11 +140,11 @@ export async function handleMessage(
       }
       const resolveMs = Math.round(performance.now() - resolveStart);
       const recordStart = performance.now();
-      const started = deps.engine.handle(notice, target.nodeName);
+      const started = deps.handle(notice, target.nodeName);
       // `done` never rejects by contract; a broken promise still must not crash or complete.
-      const done = started.done.catch((err: unknown): Pick<DrainReport, "result" | "message"> => {
+      const done = started.done.catch((err: unknown): NoticeOutcome => {
         nlog.warn({ err: errorMessage(err) }, "drain failed");
-        return { result: "failed", message: errorMessage(err) };
+        return { result: "retry", mayCompleteLifecycleAction: false, summary: errorMessage(err) };
       });
       try {
         await started.recorded;
@@ -218,7 +212,7 @@ function aborted(signal: AbortSignal): Promise<undefined> {
 /** Terminate hook: heartbeat while the drain runs, then (after the configured delay) CONTINUE. */
 async function completeAfterDrain(
   action: LifecycleAction,
-  done: Promise<Pick<DrainReport, "result" | "message">>,
+  done: Promise<NoticeOutcome>,
   deps: MessageDeps,
   log: Logger,
 ): Promise<FollowUpResult> {
@@ -232,11 +226,11 @@ async function completeAfterDrain(
     );
     const plan = heartbeatPlan(deps.config, timeout);
     if (plan !== undefined) void deps.lifecycle.keepAlive(action, plan, stopHeartbeats.signal);
-    const report = await Promise.race([done, aborted(deps.signal)]);
-    if (report === undefined) return undefined;
-    if (!mayCompleteAfter(report.result)) {
+    const outcome = await Promise.race([done, aborted(deps.signal)]);
+    if (outcome === undefined) return undefined;
+    if (!outcome.mayCompleteLifecycleAction) {
       log.warn(
-        { result: report.result, summary: report.message },
+        { result: outcome.result, summary: outcome.summary },
         "drain did not finish; lifecycle action left open",
       );
       return leaveFor("drain-failed");

@@ -6,11 +6,11 @@
  * Also the managed-tag check (NTH's CHECK_TAG_BEFORE_DRAINING / MANAGED_TAG).
  */
 import type { V1Node } from "@kubernetes/client-node";
-import type { Config } from "../../config.ts";
+import { sleep } from "../../async/sleep.ts";
+import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { NoticeTarget } from "./disposition.ts";
 import type { InstanceDirectory, InstanceFacts } from "./instances.ts";
-import { sleep } from "./sleep.ts";
 
 /** What queue mode needs from the cluster's Node informer. */
 export interface NodeLookup {

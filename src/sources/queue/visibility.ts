@@ -9,7 +9,7 @@
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
  */
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../observe/log.ts";
 import { chunk } from "./batch.ts";

@@ -4,6 +4,7 @@
  * the hook's test message and scaling notifications (keyed on `Event`).
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/prepare-for-lifecycle-notifications.html
  */
+import { ignored, malformed, type ParseResult } from "../../parse-result.ts";
 import { type JsonObject, parseRfc3339, show, str } from "./fields.ts";
 import {
   isTestNotification,
@@ -12,7 +13,7 @@ import {
   TRANSITION_LAUNCHING,
   TRANSITION_TERMINATING,
 } from "./lifecycle.ts";
-import type { KindResult, ParseContext } from "./types.ts";
+import type { ParseContext } from "./types.ts";
 
 /** The direct lifecycle transitions nthd handles. Adding one = one line here. */
 export const DIRECT_TRANSITIONS: readonly LifecycleTransition[] = [
@@ -34,21 +35,20 @@ export function directAsgLabel(obj: JsonObject): string {
   return `Auto Scaling notification ${show(obj.Event)}`;
 }
 
-export function parseDirectAsg(obj: JsonObject, ctx: ParseContext): KindResult {
+export function parseDirectAsg(obj: JsonObject, ctx: ParseContext): ParseResult {
   if (isTestNotification(obj)) {
-    return { ok: false, ignore: "Auto Scaling test notification: sent when a hook is created" };
+    return ignored("Auto Scaling test notification: sent when a hook is created");
   }
   const transition = DIRECT_TRANSITIONS.find((t) => t === obj.LifecycleTransition);
   if (transition === undefined) {
     // Scaling notifications (autoscaling:EC2_INSTANCE_LAUNCH, …_TERMINATE, …_ERROR)
     // report what already happened; the lifecycle hook is the actionable message.
     if (obj.LifecycleTransition === undefined && typeof obj.Event === "string") {
-      return { ok: false, ignore: `Auto Scaling notification ${show(obj.Event)}: informational` };
+      return ignored(`Auto Scaling notification ${show(obj.Event)}: informational`);
     }
-    return {
-      ok: false,
-      error: `LifecycleTransition ${show(obj.LifecycleTransition)} is not a known transition`,
-    };
+    return malformed(
+      `LifecycleTransition ${show(obj.LifecycleTransition)} is not a known transition`,
+    );
   }
   let eventTime: Date | undefined;
   if (typeof obj.Time === "string") {

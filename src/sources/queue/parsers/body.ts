@@ -1,3 +1,4 @@
+import { ignored, malformed, type ParseResult } from "../../parse-result.ts";
 import { jsonErrorIndex } from "./json-error.ts";
 
 /**
@@ -10,10 +11,7 @@ import { jsonErrorIndex } from "./json-error.ts";
 /** SQS's largest message; anything bigger did not come from SQS intact. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export type Decoded =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly ignore: string }
-  | { readonly ok: false; readonly error: string };
+export type Decoded = ParseResult<{ readonly value: unknown }>;
 
 // Control characters other than tab/CR/LF, and U+FFFD left by invalid UTF-8.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting them is the point
@@ -22,28 +20,24 @@ const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/;
 export function decodeJson(text: string, what: string): Decoded {
   // Characters never outnumber UTF-8 bytes, so the cheap test goes first.
   if (text.length > MAX_BODY_BYTES || Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    return {
-      ok: false,
-      error: `${what} is ${Buffer.byteLength(text)} bytes, over the ${MAX_BODY_BYTES}-byte SQS maximum`,
-    };
+    return malformed(
+      `${what} is ${Buffer.byteLength(text)} bytes, over the ${MAX_BODY_BYTES}-byte SQS maximum`,
+    );
   }
   const trimmed = text.trim();
-  if (trimmed === "") return { ok: false, error: `${what} is empty` };
+  if (trimmed === "") return malformed(`${what} is empty`);
   const looksLikeJson = trimmed.startsWith("{") || trimmed.startsWith("[");
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    if (looksLikeJson) return { ok: false, error: `${what} is not JSON ${where(text)}` };
+    if (looksLikeJson) return malformed(`${what} is not JSON ${where(text)}`);
     if (NOT_TEXT.test(text)) {
-      return { ok: false, error: `${what} is neither JSON nor text (control or invalid bytes)` };
+      return malformed(`${what} is neither JSON nor text (control or invalid bytes)`);
     }
     const firstLine = trimmed.split("\n", 1)[0] ?? "";
     const sample = firstLine.length > 40 ? `${firstLine.slice(0, 40)}…` : firstLine;
-    return {
-      ok: false,
-      ignore: `${what} is plain text, not an AWS event: ${JSON.stringify(sample)}`,
-    };
+    return ignored(`${what} is plain text, not an AWS event: ${JSON.stringify(sample)}`);
   }
   return { ok: true, value };
 }

@@ -6,29 +6,19 @@
  * Reservation Instance Interruption Warning"; both are accepted.
  * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-interruptible-cr.html
  */
-import { addSeconds, isInstanceId, parseRfc3339, show, str } from "./fields.ts";
-import {
-  type EventParser,
-  envelopeDetail,
-  eventTimeOrReceipt,
-  type KindResult,
-  queueNotice,
-} from "./types.ts";
+import { found } from "../../parse-result.ts";
+import { addSeconds, parseRfc3339, show, str } from "./fields.ts";
+import { ec2InstanceEventParser, eventNotice, eventTimeOrReceipt } from "./types.ts";
 
 const WARNING_SECONDS = 120;
 
-export const capacityReservationInterruption: EventParser = {
-  source: "aws.ec2",
-  detailTypes: [
+export const capacityReservationInterruption = ec2InstanceEventParser(
+  [
     "EC2 Capacity Reservation Instance Interruption Warning",
     "EC2 Interruptible Capacity Reservation Instance Interruption Warning",
   ],
-  kind: "capacity-reservation-interruption",
-  parse(event, ctx): KindResult {
-    const instanceId = event.detail["instance-id"];
-    if (!isInstanceId(instanceId)) {
-      return { ok: false, error: "detail.instance-id is missing or not an EC2 instance id" };
-    }
+  "capacity-reservation-interruption",
+  (event, instanceId, ctx) => {
     const terminationTime = event.detail["instance-termination-time"];
     let deadline = typeof terminationTime === "string" ? parseRfc3339(terminationTime) : undefined;
     if (deadline === undefined) {
@@ -39,22 +29,20 @@ export const capacityReservationInterruption: EventParser = {
     } else {
       eventTimeOrReceipt(event, ctx);
     }
-    const notice = queueNotice(
+    const notice = eventNotice(
+      event,
       {
         kind: "capacity-reservation-interruption",
-        eventKey: event.id,
         instanceId,
         action: "drain",
         deadline,
-        eventTime: event.time,
         detail: {
-          ...envelopeDetail(event),
           instanceAction: str(event.detail, "instance-action"),
           azId: str(event.detail, "azId"),
         },
       },
       ctx,
     );
-    return { ok: true, notices: [notice] };
+    return found([notice]);
   },
-};
+);

@@ -3,6 +3,7 @@
  * with no input transformer.
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
  */
+import { malformed, type ParseResult } from "../../parse-result.ts";
 import { isObject, type JsonObject, parseRfc3339, str } from "./fields.ts";
 import type { EventEnvelope } from "./types.ts";
 
@@ -27,22 +28,20 @@ export function clip(text: string, max = 80): string {
  * the EC2 state-change sample in the docs has none. An unparseable `time`
  * (the docs' own "yyyy-mm-ddThh:mm:ssZ") is tolerated; a non-string one is not.
  */
-export function readEnvelope(
-  obj: JsonObject,
-): { ok: true; event: EventEnvelope } | { ok: false; error: string } {
+export function readEnvelope(obj: JsonObject): ParseResult<{ readonly event: EventEnvelope }> {
   const label = eventLabel(obj);
   const id = str(obj, "id");
-  if (id === undefined) return { ok: false, error: `${label}: "id" missing or not a string` };
+  if (id === undefined) return malformed(`${label}: "id" missing or not a string`);
   const source = str(obj, "source");
   const detailType = str(obj, "detail-type");
   if (source === undefined || detailType === undefined) {
-    return { ok: false, error: `${label}: "source" or "detail-type" missing or not a string` };
+    return malformed(`${label}: "source" or "detail-type" missing or not a string`);
   }
   if (typeof obj.time !== "string") {
-    return { ok: false, error: `${label}: "time" missing or not a string` };
+    return malformed(`${label}: "time" missing or not a string`);
   }
   if (!isObject(obj.detail)) {
-    return { ok: false, error: `${label}: "detail" missing or not an object` };
+    return malformed(`${label}: "detail" missing or not an object`);
   }
   // The capacity-reservation sample gives resources as one string; accept both.
   const rawResources = Array.isArray(obj.resources) ? obj.resources : [obj.resources];

@@ -3,6 +3,7 @@
  * Every check returns a value or undefined; none throws, so a parser can turn
  * a missing field into a reason that names it.
  */
+import { instanceIdFromArn, isInstanceId } from "../../../aws-ids.ts";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -16,23 +17,10 @@ export function str(obj: JsonObject, key: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-/** EC2 instance ids: "i-" and 8 (pre-2016) or 17 lowercase hex digits. */
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-
-export function isInstanceId(value: unknown): value is string {
-  return typeof value === "string" && INSTANCE_ID.test(value);
-}
-
-/**
- * An instance id given bare or as an instance ARN
- * (arn:<partition>:ec2:<region>:<account>:instance/i-…). Only the tail is
- * checked: some samples put an AZ or nothing where region/account belong.
- */
+/** An instance id given bare or as an instance ARN. */
 export function instanceIdIn(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
-  if (isInstanceId(value)) return value;
-  const match = /^arn:[a-z-]+:ec2:[^/]*:instance\/(i-[0-9a-f]+)$/.exec(value);
-  return match?.[1] !== undefined && isInstanceId(match[1]) ? match[1] : undefined;
+  return isInstanceId(value) ? value : instanceIdFromArn(value);
 }
 
 /** RFC 3339 as EventBridge writes it: 2025-01-15T10:00:00Z, fractions allowed. */

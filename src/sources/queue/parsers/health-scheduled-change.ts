@@ -5,46 +5,37 @@
  * https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html
  */
 import type { Notice } from "../../../notice.ts";
+import { found, ignored } from "../../parse-result.ts";
 import { instanceIdIn, isObject, parseAwsTime, show, str } from "./fields.ts";
-import {
-  type EventParser,
-  envelopeDetail,
-  eventTimeOrReceipt,
-  type KindResult,
-  queueNotice,
-} from "./types.ts";
+import { type EventParser, eventNotice, eventTimeOrReceipt } from "./types.ts";
 
 export const healthScheduledChange: EventParser = {
   source: "aws.health",
   detailTypes: ["AWS Health Event"],
   kind: "health-scheduled-change",
-  parse(event, ctx): KindResult {
+  parse(event, ctx) {
     const d = event.detail;
     const service = str(d, "service");
     if (service !== "EC2") {
-      return { ok: false, ignore: `AWS Health event for service ${show(service)}: not EC2` };
+      return ignored(`AWS Health event for service ${show(service)}: not EC2`);
     }
     const category = str(d, "eventTypeCategory");
     if (category !== "scheduledChange") {
-      return {
-        ok: false,
-        ignore: `AWS Health event category ${show(category)}: not scheduledChange`,
-      };
+      return ignored(`AWS Health event category ${show(category)}: not scheduledChange`);
     }
     // "closed" means the change is over or was cancelled: nothing left to prepare for.
     if (d.statusCode === "closed") {
-      return { ok: false, ignore: "AWS Health scheduled change is closed: nothing left to do" };
+      return ignored("AWS Health scheduled change is closed: nothing left to do");
     }
     const instanceIds = affectedInstances(d.affectedEntities, event.resources);
     if (instanceIds.length === 0) {
-      return { ok: false, ignore: "AWS Health scheduled change names no EC2 instance" };
+      return ignored("AWS Health scheduled change names no EC2 instance");
     }
     let deadline: Date | undefined;
     if (typeof d.startTime === "string") deadline = parseAwsTime(d.startTime);
     if (deadline === undefined) ctx.warn(`startTime ${show(d.startTime)} is not a timestamp`);
     eventTimeOrReceipt(event, ctx);
     const detail = {
-      ...envelopeDetail(event),
       eventArn: str(d, "eventArn"),
       eventTypeCode: str(d, "eventTypeCode"),
       statusCode: str(d, "statusCode"),
@@ -53,20 +44,13 @@ export const healthScheduledChange: EventParser = {
       affectedInstanceCount: instanceIds.length,
     };
     const notices: Notice[] = instanceIds.map((instanceId) =>
-      queueNotice(
-        {
-          kind: "health-scheduled-change",
-          eventKey: event.id,
-          instanceId,
-          action: "drain",
-          deadline,
-          eventTime: event.time,
-          detail,
-        },
+      eventNotice(
+        event,
+        { kind: "health-scheduled-change", instanceId, action: "drain", deadline, detail },
         ctx,
       ),
     );
-    return { ok: true, notices };
+    return found(notices);
   },
 };
 

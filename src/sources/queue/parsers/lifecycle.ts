@@ -5,13 +5,14 @@
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/prepare-for-lifecycle-notifications.html
  */
+import { isInstanceId } from "../../../aws-ids.ts";
 import type { Notice } from "../../../notice.ts";
-import { isInstanceId, type JsonObject, show, str } from "./fields.ts";
+import { found, ignored, malformed, type ParseResult } from "../../parse-result.ts";
+import { type JsonObject, show, str } from "./fields.ts";
 import {
   type EventParser,
   envelopeDetail,
   eventTimeOrReceipt,
-  type KindResult,
   type ParseContext,
   queueNotice,
 } from "./types.ts";
@@ -44,28 +45,24 @@ export function lifecycleNotice(
   expected: LifecycleTransition,
   extra: { eventTime: Date | undefined; detail: Record<string, unknown> },
   ctx: ParseContext,
-): KindResult {
+): ParseResult {
   if (isTestNotification(record)) {
-    return { ok: false, ignore: "Auto Scaling test notification: sent when a hook is created" };
+    return ignored("Auto Scaling test notification: sent when a hook is created");
   }
   if (record.LifecycleTransition !== expected) {
-    return {
-      ok: false,
-      error: `LifecycleTransition is ${show(record.LifecycleTransition)}, expected "${expected}"`,
-    };
+    return malformed(
+      `LifecycleTransition is ${show(record.LifecycleTransition)}, expected "${expected}"`,
+    );
   }
   const instanceId = record.EC2InstanceId;
   if (!isInstanceId(instanceId)) {
-    return { ok: false, error: "EC2InstanceId is missing or not an EC2 instance id" };
+    return malformed("EC2InstanceId is missing or not an EC2 instance id");
   }
   const groupName = str(record, "AutoScalingGroupName");
   const hookName = str(record, "LifecycleHookName");
   const token = str(record, "LifecycleActionToken");
   if (groupName === undefined || hookName === undefined || token === undefined) {
-    return {
-      ok: false,
-      error: "AutoScalingGroupName, LifecycleHookName or LifecycleActionToken missing",
-    };
+    return malformed("AutoScalingGroupName, LifecycleHookName or LifecycleActionToken missing");
   }
   const terminating = expected === TRANSITION_TERMINATING;
   const notice = queueNotice(
@@ -93,7 +90,7 @@ export function lifecycleNotice(
     },
     ctx,
   );
-  return { ok: true, notices: [notice] };
+  return found([notice]);
 }
 
 /** The lifecycle action a notice must complete or heartbeat, if it carries one. */

@@ -4,37 +4,25 @@
  * setting applied by the engine, not decided here).
  * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/rebalance-recommendations.html
  */
-import { isInstanceId } from "./fields.ts";
-import {
-  type EventParser,
-  envelopeDetail,
-  eventTimeOrReceipt,
-  type KindResult,
-  queueNotice,
-} from "./types.ts";
+import { found } from "../../parse-result.ts";
+import { ec2InstanceEventParser, eventNotice, eventTimeOrReceipt } from "./types.ts";
 
-export const rebalanceRecommendation: EventParser = {
-  source: "aws.ec2",
-  detailTypes: ["EC2 Instance Rebalance Recommendation"],
-  kind: "rebalance-recommendation",
-  parse(event, ctx): KindResult {
-    const instanceId = event.detail["instance-id"];
-    if (!isInstanceId(instanceId)) {
-      return { ok: false, error: "detail.instance-id is missing or not an EC2 instance id" };
-    }
+export const rebalanceRecommendation = ec2InstanceEventParser(
+  ["EC2 Instance Rebalance Recommendation"],
+  "rebalance-recommendation",
+  (event, instanceId, ctx) => {
     eventTimeOrReceipt(event, ctx); // records the warning for a placeholder time
-    const notice = queueNotice(
+    const notice = eventNotice(
+      event,
       {
         kind: "rebalance-recommendation",
-        eventKey: event.id,
         instanceId,
         action: "cordon",
         deadline: undefined,
-        eventTime: event.time,
-        detail: envelopeDetail(event),
+        detail: {},
       },
       ctx,
     );
-    return { ok: true, notices: [notice] };
+    return found([notice]);
   },
-};
+);

@@ -1,15 +1,12 @@
 /**
  * What every per-kind parser shares: the parsed EventBridge envelope it is
- * given, the context (receipt time, warnings) and the result it returns.
+ * given, the context (receipt time, warnings) and the notices it builds. It
+ * answers a ParseResult; parse.ts adds the human description.
  */
+import { isInstanceId } from "../../../aws-ids.ts";
 import type { Notice, NoticeAction, NoticeKind } from "../../../notice.ts";
+import { malformed, type ParseResult } from "../../parse-result.ts";
 import type { JsonObject } from "./fields.ts";
-
-/** A parser's answer; parse.ts adds the human description. */
-export type KindResult =
-  | { readonly ok: true; readonly notices: Notice[] }
-  | { readonly ok: false; readonly ignore: string }
-  | { readonly ok: false; readonly error: string };
 
 export interface ParseContext {
   readonly receivedAt: Date;
@@ -36,7 +33,7 @@ export interface EventParser {
   readonly source: string;
   readonly detailTypes: readonly string[];
   readonly kind: NoticeKind;
-  parse(event: EventEnvelope, ctx: ParseContext): KindResult;
+  parse(event: EventEnvelope, ctx: ParseContext): ParseResult;
 }
 
 export interface NoticeFields {
@@ -66,6 +63,50 @@ export function queueNotice(fields: NoticeFields, ctx: ParseContext): Notice {
     receivedAt: ctx.receivedAt,
     source: "queue",
     detail,
+  };
+}
+
+/**
+ * The notice for one instance an EventBridge event names: keyed on the event
+ * id, with the envelope facts ahead of the kind's own detail.
+ */
+export function eventNotice(
+  event: EventEnvelope,
+  fields: Omit<NoticeFields, "eventKey" | "eventTime">,
+  ctx: ParseContext,
+): Notice {
+  return queueNotice(
+    {
+      ...fields,
+      eventKey: event.id,
+      eventTime: event.time,
+      detail: { ...envelopeDetail(event), ...fields.detail },
+    },
+    ctx,
+  );
+}
+
+/**
+ * The parser of an aws.ec2 event about the one instance in
+ * `detail.instance-id`: the id is checked here, so `parse` reads only the
+ * kind's own fields.
+ */
+export function ec2InstanceEventParser(
+  detailTypes: readonly string[],
+  kind: NoticeKind,
+  parse: (event: EventEnvelope, instanceId: string, ctx: ParseContext) => ParseResult,
+): EventParser {
+  return {
+    source: "aws.ec2",
+    detailTypes,
+    kind,
+    parse(event, ctx) {
+      const instanceId = event.detail["instance-id"];
+      if (!isInstanceId(instanceId)) {
+        return malformed("detail.instance-id is missing or not an EC2 instance id");
+      }
+      return parse(event, instanceId, ctx);
+    },
   };
 }
 

@@ -1,0 +1,80 @@
+/**
+ * Runs doctor's checks for the configured mode and returns them in order.
+ * Queue mode: AWS (credentials, queue, access, policy, rules, hooks, test
+ * event) then Kubernetes. IMDS mode: metadata reachability then Kubernetes.
+ * A check that cannot run because an earlier one failed is skipped, not failed twice.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Config, Mode } from "../../config/index.ts";
+import { errorMessage } from "../../errors.ts";
+import type { SetupClients } from "../setup/aws.ts";
+import { type CheckResult, fail, skip } from "./check.ts";
+import { checkImds } from "./imds-check.ts";
+import { checkNodes, checkRbac } from "./kube-checks.ts";
+
+export interface DoctorInput {
+  readonly config: Config;
+  readonly mode: Mode;
+  readonly cluster?: string;
+  readonly sendTestEvent: boolean;
+  readonly kubeConfig: KubeConfig;
+  /** Injected in tests; otherwise built from the configuration. */
+  readonly clients?: SetupClients;
+}
+
+export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
+  const results: CheckResult[] =
+    input.mode === "queue" ? await queueChecks(input) : [await checkImds(input.config.metadataUrl)];
+  results.push(await checkRbac(input.kubeConfig));
+  if (input.mode === "queue") results.push(await checkNodes(input.kubeConfig));
+  return results;
+}
+
+async function queueChecks(input: DoctorInput): Promise<CheckResult[]> {
+  // Loaded only in queue mode, so IMDS mode never imports the AWS SDK.
+  const aws = await import("./aws-checks.ts");
+  const { sendTestEvent } = await import("./test-event.ts");
+  const { config } = input;
+  let clients = input.clients;
+  if (clients === undefined) {
+    try {
+      const { createSetupClients } = await import("../setup/aws.ts");
+      clients = createSetupClients(config);
+    } catch (err) {
+      return [
+        fail(
+          "aws:credentials",
+          "AWS credentials and region",
+          errorMessage(err),
+          "set AWS_REGION or use a queue URL that names the region",
+        ),
+      ];
+    }
+  }
+  const awsInput = {
+    clients,
+    queueUrl: config.queueUrl,
+    ...(input.cluster !== undefined ? { cluster: input.cluster } : {}),
+    rebalance: config.enableRebalanceDraining || config.enableRebalanceMonitoring,
+    managedTag: config.managedTag,
+    drainSeconds: config.nodeTerminationGracePeriodSeconds,
+  };
+  const results: CheckResult[] = [await aws.checkCredentials(clients)];
+  if (results[0]?.status === "fail") return results;
+  const queue = await aws.checkQueue(awsInput);
+  results.push(queue.result);
+  if (queue.facts === undefined) {
+    results.push(
+      skip("queue:access", "queue access, policy and rules", "the queue could not be read"),
+    );
+  } else {
+    results.push(await aws.checkQueueAccess(awsInput, queue.facts));
+    results.push(aws.checkPolicy(awsInput, queue.facts));
+    results.push(...(await aws.checkRules(awsInput, queue.facts)));
+  }
+  results.push(...(await aws.checkHooks(awsInput)));
+  if (input.sendTestEvent && queue.facts !== undefined) {
+    results.push(await sendTestEvent(clients, config.queueUrl));
+  }
+  return results;
+}

@@ -1,0 +1,13 @@
+// The public entry of configuration: everything outside src/config/ imports from here.
+export { allowedText, configurationReference, helpText } from "./help.ts";
+export { type LoadedConfig, loadConfig } from "./load.ts";
+export {
+  CHECKS,
+  type Config,
+  LOG_LEVELS,
+  modeOf,
+  SETTINGS,
+  type SettingKey,
+  TAINT_EFFECTS,
+} from "./settings.ts";
+export { type AnySetting, type Check, MODES, type Mode, type SettingSpec } from "./types.ts";

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Semaphore } from "../../src/async/semaphore.ts";
+import { inFlightLimit, pollerCount } from "../../src/sources/queue/consumer.ts";
+
+describe("semaphore", () => {
+  test("takes up to what is free; waiters are served in order, each as much as is free", async () => {
+    const slots = new Semaphore(3);
+    const never = new AbortController().signal;
+    assert.equal(await slots.take(10, never), 3);
+    const order: string[] = [];
+    const a = slots.take(2, never).then((n) => order.push(`a:${n}`));
+    const b = slots.take(1, never).then((n) => order.push(`b:${n}`));
+    assert.equal(slots.waiting, 2);
+    slots.give(1);
+    await a;
+    assert.deepEqual(order, ["a:1"]);
+    assert.equal(slots.waiting, 1);
+    slots.give(2);
+    await b;
+    assert.deepEqual(order, ["a:1", "b:1"]);
+    assert.equal(slots.free, 1);
+  });
+
+  test("a newcomer does not overtake a waiter", async () => {
+    const slots = new Semaphore(1);
+    const never = new AbortController().signal;
+    await slots.take(1, never);
+    const first = slots.take(1, never);
+    slots.give(1);
+    assert.equal(await first, 1);
+    assert.equal(slots.free, 0);
+  });
+
+  test("an abort resolves 0, leaves the queue and takes nothing", async () => {
+    const slots = new Semaphore(1);
+    const ctl = new AbortController();
+    await slots.take(1, ctl.signal);
+    const waiting = slots.take(1, ctl.signal);
+    ctl.abort();
+    assert.equal(await waiting, 0);
+    assert.equal(slots.waiting, 0);
+    slots.give(1);
+    assert.equal(slots.free, 1);
+    assert.equal(await slots.take(1, ctl.signal), 0);
+  });
+
+  test("acquire takes one slot, and rejects with the abort reason when aborted while waiting", async () => {
+    const slots = new Semaphore(1);
+    const never = new AbortController().signal;
+    await slots.acquire(never);
+    assert.equal(slots.free, 0);
+    const ctl = new AbortController();
+    const waiting = slots.acquire(ctl.signal);
+    const reason = new Error("shutting down");
+    ctl.abort(reason);
+    await assert.rejects(waiting, (err) => err === reason);
+    assert.equal(slots.waiting, 0);
+    slots.give(1);
+    assert.equal(slots.free, 1);
+  });
+
+  test("sizes below one are refused", () => {
+    assert.throws(() => new Semaphore(0), RangeError);
+  });
+
+  test("a replica holds ten messages per worker and polls once per ten it may hold", () => {
+    assert.equal(inFlightLimit(10), 100);
+    assert.equal(inFlightLimit(1), 10);
+    assert.equal(pollerCount(inFlightLimit(10)), 10);
+    assert.equal(pollerCount(inFlightLimit(1)), 1);
+  });
+});
