@@ -2,6 +2,8 @@
  * One doctor check result. `fix` says what to change when it is not a pass;
  * `fail` makes the exit code non-zero, `warn` does not.
  */
+import { errorMessage } from "../../errors.ts";
+
 export const CHECK_STATUSES = ["pass", "warn", "fail", "skip"] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
@@ -20,6 +22,18 @@ export function pass(id: string, title: string, detail: string): CheckResult {
 
 export function fail(id: string, title: string, detail: string, fix: string): CheckResult {
   return { id, title, status: "fail", detail, fix };
+}
+
+/** A check whose call threw: it fails with the error's message, after `context` when given. */
+export function errored(
+  id: string,
+  title: string,
+  err: unknown,
+  fix: string,
+  context?: string,
+): CheckResult {
+  const message = errorMessage(err);
+  return fail(id, title, context === undefined ? message : `${context}: ${message}`, fix);
 }
 
 export function warn(id: string, title: string, detail: string, fix: string): CheckResult {

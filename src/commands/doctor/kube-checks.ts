@@ -5,8 +5,7 @@
  */
 import { AuthorizationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { instanceIdFromProviderId } from "../../aws-ids.ts";
-import { errorMessage } from "../../errors.ts";
-import { type CheckResult, fail, pass, warn } from "./check.ts";
+import { type CheckResult, errored, fail, pass, warn } from "./check.ts";
 
 export interface KubePermission {
   readonly group: string;
@@ -78,11 +77,12 @@ export async function checkRbac(
       if (review.status?.allowed !== true) missing.push(p);
     }
   } catch (err) {
-    return fail(
+    return errored(
       "rbac",
       title,
-      `SelfSubjectAccessReview failed: ${errorMessage(err)}`,
+      err,
       "check the kubeconfig / service account token",
+      "SelfSubjectAccessReview failed",
     );
   }
   if (missing.length === 0)
@@ -124,6 +124,6 @@ export async function checkNodes(kc: KubeConfig): Promise<CheckResult> {
       "nodes not on EC2 are fine; EC2 nodes need the AWS cloud provider (or kubelet --provider-id)",
     );
   } catch (err) {
-    return fail("nodes", title, errorMessage(err), "grant list on nodes");
+    return errored("nodes", title, err, "grant list on nodes");
   }
 }

@@ -6,9 +6,8 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config, Mode } from "../../config/index.ts";
-import { errorMessage } from "../../errors.ts";
 import type { SetupClients } from "../setup/aws.ts";
-import { type CheckResult, fail, skip } from "./check.ts";
+import { type CheckResult, errored, skip } from "./check.ts";
 import { checkImds } from "./imds-check.ts";
 import { checkNodes, checkRbac } from "./kube-checks.ts";
 
@@ -32,8 +31,12 @@ export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
 
 async function queueChecks(input: DoctorInput): Promise<CheckResult[]> {
   // Loaded only in queue mode, so IMDS mode never imports the AWS SDK.
-  const aws = await import("./aws-checks.ts");
-  const { sendTestEvent } = await import("./test-event.ts");
+  const [aws, queue, rules, { sendTestEvent }] = await Promise.all([
+    import("./aws-checks.ts"),
+    import("./queue-checks.ts"),
+    import("./rule-checks.ts"),
+    import("./test-event.ts"),
+  ]);
   const { config } = input;
   let clients = input.clients;
   if (clients === undefined) {
@@ -42,10 +45,10 @@ async function queueChecks(input: DoctorInput): Promise<CheckResult[]> {
       clients = createSetupClients(config);
     } catch (err) {
       return [
-        fail(
+        errored(
           "aws:credentials",
           "AWS credentials and region",
-          errorMessage(err),
+          err,
           "set AWS_REGION or use a queue URL that names the region",
         ),
       ];
@@ -61,19 +64,19 @@ async function queueChecks(input: DoctorInput): Promise<CheckResult[]> {
   };
   const results: CheckResult[] = [await aws.checkCredentials(clients)];
   if (results[0]?.status === "fail") return results;
-  const queue = await aws.checkQueue(awsInput);
-  results.push(queue.result);
-  if (queue.facts === undefined) {
+  const { result, facts } = await queue.checkQueue(awsInput);
+  results.push(result);
+  if (facts === undefined) {
     results.push(
       skip("queue:access", "queue access, policy and rules", "the queue could not be read"),
     );
   } else {
-    results.push(await aws.checkQueueAccess(awsInput, queue.facts));
-    results.push(aws.checkPolicy(awsInput, queue.facts));
-    results.push(...(await aws.checkRules(awsInput, queue.facts)));
+    results.push(await queue.checkQueueAccess(awsInput, facts));
+    results.push(queue.checkPolicy(awsInput, facts));
+    results.push(...(await rules.checkRules(awsInput, facts)));
   }
   results.push(...(await aws.checkHooks(awsInput)));
-  if (input.sendTestEvent && queue.facts !== undefined) {
+  if (input.sendTestEvent && facts !== undefined) {
     results.push(await sendTestEvent(clients, config.queueUrl));
   }
   return results;

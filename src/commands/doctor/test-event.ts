@@ -17,10 +17,9 @@ import {
   type ReceiveMessageCommandOutput,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { errorMessage } from "../../errors.ts";
 import { parseQueueMessage } from "../../sources/queue/parse.ts";
 import { call, type SetupClients } from "../setup/aws.ts";
-import { type CheckResult, fail, pass, warn } from "./check.ts";
+import { type CheckResult, errored, fail, pass, warn } from "./check.ts";
 
 export const TEST_EVENT_SOURCE = "nthd.doctor";
 export const TEST_EVENT_DETAIL_TYPE = "nthd doctor test event";
@@ -115,10 +114,10 @@ export async function sendTestEvent(
       'a running nthd probably took it first: it deletes it as an ignored kind (nthd_queue_messages_deleted_total{reason="ignored-kind"})',
     );
   } catch (err) {
-    return fail(
+    return errored(
       "test-event",
       title,
-      errorMessage(err),
+      err,
       "grant sqs:SendMessage to the identity running doctor",
     );
   }

@@ -122,37 +122,10 @@ export function parseSetupArgs(argv: readonly string[], env: Env, teardown = fal
         return { ok: false, message: `unknown argument ${arg}` };
     }
   }
-  if (help) {
-    return {
-      ok: true,
-      args: {
-        cluster: "",
-        region,
-        rebalance,
-        deadLetterQueue,
-        groups,
-        managedTag,
-        heartbeatTimeoutSeconds,
-        dryRun,
-        output,
-        help,
-      },
-    };
-  }
-  if (cluster === undefined || cluster === "")
-    return { ok: false, message: "--cluster-name is required" };
-  try {
-    validateClusterName(cluster);
-  } catch (err) {
-    return { ok: false, message: (err as Error).message };
-  }
-  if (region === "" && output !== "cloudformation") {
-    return { ok: false, message: "no region: pass --region or set AWS_REGION" };
-  }
-  return {
+  const parsed = (clusterName: string): ParsedArgs => ({
     ok: true,
     args: {
-      cluster,
+      cluster: clusterName,
       region,
       rebalance,
       deadLetterQueue,
@@ -163,5 +136,18 @@ export function parseSetupArgs(argv: readonly string[], env: Env, teardown = fal
       output,
       help,
     },
-  };
+  });
+  // --help needs no cluster name: it only prints the usage.
+  if (help) return parsed("");
+  if (cluster === undefined || cluster === "")
+    return { ok: false, message: "--cluster-name is required" };
+  try {
+    validateClusterName(cluster);
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
+  if (region === "" && output !== "cloudformation") {
+    return { ok: false, message: "no region: pass --region or set AWS_REGION" };
+  }
+  return parsed(cluster);
 }

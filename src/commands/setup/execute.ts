@@ -22,7 +22,7 @@ import {
   SetQueueAttributesCommand,
 } from "@aws-sdk/client-sqs";
 import { NthdError } from "../../errors.ts";
-import { call, type SetupClients } from "./aws.ts";
+import { call, type Service, type SetupClients } from "./aws.ts";
 import { HOOK_TRANSITION } from "./names.ts";
 import type { Action, Step } from "./plan.ts";
 
@@ -40,42 +40,67 @@ export async function executePlan(
 }
 
 export async function executeStep(clients: SetupClients, step: Step): Promise<void> {
+  const { service, command, about } = request(step);
+  const out = await call<unknown>(service, clients[service], command, about);
+  if (step.type === "put-target") {
+    // PutTargets reports per-target failures in a 200 answer.
+    const { FailedEntryCount, FailedEntries } = out as PutTargetsCommandOutput;
+    const failed = FailedEntries?.[0];
+    if ((FailedEntryCount ?? 0) > 0 && failed !== undefined) {
+      throw new NthdError(
+        "AWS_API",
+        `events:PutTargets (rule ${step.rule}): ${failed.ErrorCode}: ${failed.ErrorMessage}`,
+      );
+    }
+  }
+}
+
+/** The one AWS call a step is, and what it is about (for the error when it fails). */
+interface Request {
+  readonly service: Service;
+  readonly command: object;
+  readonly about: string;
+}
+
+const sqs = (queue: string, command: object): Request => ({
+  service: "sqs",
+  command,
+  about: `queue ${queue}`,
+});
+const events = (rule: string, command: object): Request => ({
+  service: "events",
+  command,
+  about: `rule ${rule}`,
+});
+const autoscaling = (group: string, command: object): Request => ({
+  service: "autoscaling",
+  command,
+  about: `group ${group}`,
+});
+const groupResource = (group: string) =>
+  ({ ResourceId: group, ResourceType: "auto-scaling-group" }) as const;
+
+function request(step: Step): Request {
   switch (step.type) {
     case "create-queue":
-      await call(
-        "sqs",
-        clients.sqs,
+      return sqs(
+        step.name,
         new CreateQueueCommand({
           QueueName: step.name,
           Attributes: step.attributes,
           tags: step.tags,
         }),
-        `queue ${step.name}`,
       );
-      return;
     case "set-queue-attributes":
-      await call(
-        "sqs",
-        clients.sqs,
-        new SetQueueAttributesCommand({
-          QueueUrl: step.url,
-          Attributes: step.attributes,
-        }),
-        `queue ${step.name}`,
+      return sqs(
+        step.name,
+        new SetQueueAttributesCommand({ QueueUrl: step.url, Attributes: step.attributes }),
       );
-      return;
     case "delete-queue":
-      await call(
-        "sqs",
-        clients.sqs,
-        new DeleteQueueCommand({ QueueUrl: step.url }),
-        `queue ${step.name}`,
-      );
-      return;
+      return sqs(step.name, new DeleteQueueCommand({ QueueUrl: step.url }));
     case "put-rule":
-      await call(
-        "events",
-        clients.events,
+      return events(
+        step.name,
         new PutRuleCommand({
           Name: step.name,
           EventPattern: step.pattern,
@@ -85,49 +110,19 @@ export async function executeStep(clients: SetupClients, step: Step): Promise<vo
             ? { Tags: Object.entries(step.tags).map(([Key, Value]) => ({ Key, Value })) }
             : {}),
         }),
-        `rule ${step.name}`,
       );
-      return;
-    case "put-target": {
-      const out = await call<PutTargetsCommandOutput>(
-        "events",
-        clients.events,
-        new PutTargetsCommand({
-          Rule: step.rule,
-          Targets: [{ Id: step.id, Arn: step.arn }],
-        }),
-        `rule ${step.rule}`,
+    case "put-target":
+      return events(
+        step.rule,
+        new PutTargetsCommand({ Rule: step.rule, Targets: [{ Id: step.id, Arn: step.arn }] }),
       );
-      // PutTargets reports per-target failures in a 200 answer.
-      const failed = out.FailedEntries?.[0];
-      if ((out.FailedEntryCount ?? 0) > 0 && failed !== undefined) {
-        throw new NthdError(
-          "AWS_API",
-          `events:PutTargets (rule ${step.rule}): ${failed.ErrorCode}: ${failed.ErrorMessage}`,
-        );
-      }
-      return;
-    }
     case "remove-targets":
-      await call(
-        "events",
-        clients.events,
-        new RemoveTargetsCommand({ Rule: step.rule, Ids: step.ids }),
-        `rule ${step.rule}`,
-      );
-      return;
+      return events(step.rule, new RemoveTargetsCommand({ Rule: step.rule, Ids: step.ids }));
     case "delete-rule":
-      await call(
-        "events",
-        clients.events,
-        new DeleteRuleCommand({ Name: step.name }),
-        `rule ${step.name}`,
-      );
-      return;
+      return events(step.name, new DeleteRuleCommand({ Name: step.name }));
     case "put-hook":
-      await call(
-        "autoscaling",
-        clients.autoscaling,
+      return autoscaling(
+        step.group,
         new PutLifecycleHookCommand({
           AutoScalingGroupName: step.group,
           LifecycleHookName: step.hook,
@@ -135,50 +130,34 @@ export async function executeStep(clients: SetupClients, step: Step): Promise<vo
           HeartbeatTimeout: step.heartbeatTimeoutSeconds,
           DefaultResult: "CONTINUE",
         }),
-        `group ${step.group}`,
       );
-      return;
     case "delete-hook":
-      await call(
-        "autoscaling",
-        clients.autoscaling,
+      return autoscaling(
+        step.group,
         new DeleteLifecycleHookCommand({
           AutoScalingGroupName: step.group,
           LifecycleHookName: step.hook,
         }),
-        `group ${step.group}`,
       );
-      return;
     case "put-group-tags":
-      await call(
-        "autoscaling",
-        clients.autoscaling,
+      return autoscaling(
+        step.group,
         new CreateOrUpdateTagsCommand({
           Tags: step.tags.map((t) => ({
-            ResourceId: step.group,
-            ResourceType: "auto-scaling-group",
+            ...groupResource(step.group),
             Key: t.key,
             Value: t.value,
             PropagateAtLaunch: t.propagateAtLaunch,
           })),
         }),
-        `group ${step.group}`,
       );
-      return;
     case "delete-group-tags":
-      await call(
-        "autoscaling",
-        clients.autoscaling,
+      return autoscaling(
+        step.group,
         new DeleteTagsCommand({
-          Tags: step.keys.map((Key) => ({
-            ResourceId: step.group,
-            ResourceType: "auto-scaling-group",
-            Key,
-          })),
+          Tags: step.keys.map((Key) => ({ ...groupResource(step.group), Key })),
         }),
-        `group ${step.group}`,
       );
-      return;
     default: {
       const never: never = step;
       throw new Error(`unknown step ${JSON.stringify(never)}`);

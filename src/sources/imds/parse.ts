@@ -7,6 +7,7 @@
  * Formats: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-categories.html
  */
 import type { Notice } from "../../notice.ts";
+import { isObject } from "../json.ts";
 import { found, ignored, malformed, type Parsed, type ParseResult } from "../parse-result.ts";
 import { parseImdsEventTime, parseRfc3339 } from "./times.ts";
 
@@ -241,10 +242,6 @@ function readObject(body: string, where: string): JsonResult<Record<string, unkn
   if (!parsed.ok) return parsed;
   if (!isObject(parsed.value)) return malformed(`${where}: body is not a JSON object`);
   return { ok: true, value: parsed.value };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isDone(state: unknown): boolean {

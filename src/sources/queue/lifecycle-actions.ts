@@ -67,6 +67,16 @@ function isValidationError(err: unknown): boolean {
   );
 }
 
+/** What names one lifecycle action to Auto Scaling, for completing it or for a heartbeat. */
+function actionIds(action: LifecycleAction) {
+  return {
+    AutoScalingGroupName: action.autoScalingGroupName,
+    LifecycleHookName: action.lifecycleHookName,
+    LifecycleActionToken: action.lifecycleActionToken,
+    InstanceId: action.instanceId,
+  };
+}
+
 export function createLifecycleActions(opts: {
   autoscaling: Pick<AutoScalingClient, "send">;
   log: Logger;
@@ -108,10 +118,7 @@ export function createLifecycleActions(opts: {
       try {
         await autoscaling.send(
           new CompleteLifecycleActionCommand({
-            AutoScalingGroupName: action.autoScalingGroupName,
-            LifecycleHookName: action.lifecycleHookName,
-            LifecycleActionToken: action.lifecycleActionToken,
-            InstanceId: action.instanceId,
+            ...actionIds(action),
             LifecycleActionResult: "CONTINUE",
           }),
         );
@@ -142,14 +149,7 @@ export function createLifecycleActions(opts: {
         if (wait <= 0) break;
         if (!(await sleep(wait, signal))) break;
         try {
-          await autoscaling.send(
-            new RecordLifecycleActionHeartbeatCommand({
-              AutoScalingGroupName: action.autoScalingGroupName,
-              LifecycleHookName: action.lifecycleHookName,
-              LifecycleActionToken: action.lifecycleActionToken,
-              InstanceId: action.instanceId,
-            }),
-          );
+          await autoscaling.send(new RecordLifecycleActionHeartbeatCommand(actionIds(action)));
           log.debug({ group: action.autoScalingGroupName }, "lifecycle heartbeat sent");
         } catch (err) {
           if (isValidationError(err)) {

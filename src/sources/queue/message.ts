@@ -22,7 +22,7 @@ import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Notice, NoticeHandler, NoticeOutcome } from "../../notice.ts";
 import type { QueueLeaveReason } from "../../observe/labels.ts";
-import type { Logger } from "../../observe/log.ts";
+import { type Logger, noticeLogger } from "../../observe/log.ts";
 import { countMonitorError } from "../../observe/metrics.ts";
 import type { MessageAcks, QueueMessageRef } from "./acks.ts";
 import {
@@ -108,11 +108,7 @@ export async function handleMessage(
   let recordFailed = false;
   await Promise.all(
     parsed.notices.map(async (notice) => {
-      const nlog = log.child({
-        noticeId: notice.id,
-        kind: notice.kind,
-        instanceId: notice.instanceId,
-      });
+      const nlog = noticeLogger(log, notice);
       const action = lifecycleActionOf(notice);
       const path = noticePath(notice, action !== undefined, deps.config);
       if (path === "ignore") {

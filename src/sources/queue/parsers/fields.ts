@@ -4,12 +4,11 @@
  * a missing field into a reason that names it.
  */
 import { instanceIdFromArn, isInstanceId } from "../../../aws-ids.ts";
+import type { JsonObject } from "../../json.ts";
 
-export type JsonObject = Record<string, unknown>;
-
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+// Shared with the IMDS source: JSON objects and the timestamp formats AWS writes.
+export { isObject, type JsonObject } from "../../json.ts";
+export { parseAwsTime, parseHttpDate, parseRfc3339 } from "../../times.ts";
 
 /** A non-empty string, or undefined. */
 export function str(obj: JsonObject, key: string): string | undefined {
@@ -21,47 +20,6 @@ export function str(obj: JsonObject, key: string): string | undefined {
 export function instanceIdIn(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   return isInstanceId(value) ? value : instanceIdFromArn(value);
-}
-
-/** RFC 3339 as EventBridge writes it: 2025-01-15T10:00:00Z, fractions allowed. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
-
-export function parseRfc3339(value: string): Date | undefined {
-  if (!RFC3339.test(value)) return undefined;
-  const ms = Date.parse(value);
-  // Date.parse rolls "2025-02-30" over to March; reject by round-tripping the date part.
-  if (Number.isNaN(ms)) return undefined;
-  const date = new Date(ms);
-  if (value.endsWith("Z") && date.toISOString().slice(0, 10) !== value.slice(0, 10)) {
-    return undefined;
-  }
-  return date;
-}
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/**
- * RFC 1123 dates as AWS Health writes startTime: "Sat, 05 Jun 2016 15:10:09 GMT".
- * The weekday is not checked: the Health sample itself names the wrong one.
- */
-export function parseHttpDate(value: string): Date | undefined {
-  const m =
-    /^(?:[A-Z][a-z]{2}, )?(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(
-      value,
-    );
-  if (m === null) return undefined;
-  const [, day, mon, year, hh, mm, ss] = m;
-  const month = MONTHS.indexOf(mon ?? "");
-  if (month < 0) return undefined;
-  const ms = Date.UTC(Number(year), month, Number(day), Number(hh), Number(mm), Number(ss));
-  const date = new Date(ms);
-  if (date.getUTCDate() !== Number(day) || Number(hh) > 23 || Number(mm) > 59) return undefined;
-  return date;
-}
-
-/** Either timestamp form AWS uses in event bodies. */
-export function parseAwsTime(value: string): Date | undefined {
-  return parseRfc3339(value) ?? parseHttpDate(value);
 }
 
 export function addSeconds(date: Date, seconds: number): Date {
