@@ -91,6 +91,8 @@ const doesIo = (target: string): boolean => {
  */
 const PURE_MODULES = [
   "src/sources/parse-result.ts",
+  "src/sources/times.ts",
+  "src/sources/json.ts",
   "src/sources/queue/parse.ts",
   "src/sources/queue/disposition.ts",
   "src/sources/imds/parse.ts",
@@ -103,6 +105,8 @@ const PURE_MODULES = [
   "src/drain/schedule.ts",
   "src/drain/record.ts",
   "src/drain/pool.ts",
+  "src/drain/outcome.ts",
+  "src/drain/report.ts",
   "src/aws-ids.ts",
 ];
 const pureModule = (file: string): boolean =>
