@@ -2,12 +2,22 @@
 // that create kwok nodes and start metadata emulators on loopback.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PolicyV1Api,
+  type V1Node,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import { eventually } from "../support/eventually.ts";
+import { randomInstanceId } from "../support/ids.ts";
 import type { GroundState } from "./ground-up.ts";
 import { stateFile } from "./ground-up.ts";
 import { freePort, peerBinary, reapPids, stopPids } from "./peers.ts";
 
 export { freePort, peerBinary } from "./peers.ts";
+export { randomInstanceId };
 
 let cached: GroundState | undefined;
 
@@ -39,14 +49,6 @@ export interface NodeSpec {
   labels?: Record<string, string>;
   /** Pods the node can hold (kwok reports it as allocatable). */
   maxPods?: number;
-}
-
-/** A random EC2-style instance id (i- and 17 hex digits). */
-export function randomInstanceId(): string {
-  const hex = Array.from({ length: 17 }, () => Math.floor(Math.random() * 16).toString(16)).join(
-    "",
-  );
-  return `i-${hex}`;
 }
 
 /** Creates a kwok-managed node that looks like an EC2 instance's node. */
@@ -85,13 +87,16 @@ export async function waitNodeReady(
   timeoutMs = 30_000,
 ): Promise<void> {
   const api = kc.makeApiClient(CoreV1Api);
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const node = await api.readNode({ name });
-    if (node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`node ${name} not Ready after ${timeoutMs} ms`);
+  await eventually(
+    `node ${name} Ready`,
+    async () => {
+      const node = await api.readNode({ name });
+      return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")
+        ? true
+        : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export interface MetadataMock {
@@ -145,7 +150,8 @@ export async function startMetadataMock(args: readonly string[] = []): Promise<M
 /**
  * A Deployment of `replicas` pods pinned by `nodeSelector` (pods become
  * Running at once under kwok; `graceSeconds` bounds how long an evicted pod
- * takes to go away). Resolves once every replica runs.
+ * takes to go away). Its pods carry the label app=`name`. Resolves once every
+ * replica runs.
  */
 export async function deployPinned(
   namespace: string,
@@ -173,11 +179,72 @@ export async function deployPinned(
     },
   });
   const core = kc.makeApiClient(CoreV1Api);
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
+  await eventually(`${spec.replicas} running pods of deployment ${namespace}/${name}`, async () => {
     const pods = await core.listNamespacedPod({ namespace, labelSelector: `app=${name}` });
-    if (pods.items.filter((p) => p.status?.phase === "Running").length === spec.replicas) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`deployment ${namespace}/${name}: ${spec.replicas} pods not running after 60 s`);
+    return pods.items.filter((p) => p.status?.phase === "Running").length === spec.replicas
+      ? true
+      : undefined;
+  });
+}
+
+/**
+ * A PodDisruptionBudget named `app` over the pods labelled app=`app`. With
+ * `expectAllowed`, resolves once the disruption controller has computed its
+ * status and allows exactly that many disruptions.
+ */
+export async function createPdb(
+  namespace: string,
+  app: string,
+  minAvailable: number,
+  opts: { expectAllowed?: number } = {},
+  kc = kubeConfig(),
+): Promise<void> {
+  const policy = kc.makeApiClient(PolicyV1Api);
+  await policy.createNamespacedPodDisruptionBudget({
+    namespace,
+    body: {
+      metadata: { name: app },
+      spec: { minAvailable, selector: { matchLabels: { app } } },
+    },
+  });
+  const want = opts.expectAllowed;
+  if (want === undefined) return;
+  await eventually(`PDB ${app} allowing ${want}`, async () => {
+    const p = await policy.readNamespacedPodDisruptionBudget({ name: app, namespace });
+    return p.status?.observedGeneration === 1 && p.status.disruptionsAllowed === want
+      ? p
+      : undefined;
+  });
+}
+
+/** The namespace's pods on `node`; only those running and not being deleted unless `all`. */
+export async function podsOnNode(
+  namespace: string,
+  node: string,
+  opts: { all?: boolean } = {},
+  kc = kubeConfig(),
+): Promise<V1Pod[]> {
+  const pods = await kc
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` });
+  return opts.all
+    ? pods.items
+    : pods.items.filter((p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp);
+}
+
+/**
+ * A namespace, a Ready kwok node labelled nthd-test=`namespace`, and a
+ * Deployment "web" of `replicas` pods pinned to the node by that label.
+ * Resolves once every replica runs; removing them is the caller's part.
+ */
+export async function nodeWithPods(
+  spec: { namespace: string; node: string; replicas: number },
+  kc = kubeConfig(),
+): Promise<void> {
+  const { namespace, node, replicas } = spec;
+  const pin = { "nthd-test": namespace };
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  await createNode({ name: node, instanceId: randomInstanceId(), labels: pin }, kc);
+  await waitNodeReady(node, kc);
+  await deployPinned(namespace, "web", { replicas, nodeSelector: pin }, kc);
 }

@@ -1,9 +1,11 @@
 // Runs the real nthd program (src/main.ts) as a child process for end-to-end tests.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 
 const repo = new URL("../../", import.meta.url).pathname;
+const runFile = promisify(execFile);
 
 export interface NthdProcess {
   readonly child: ChildProcess;
@@ -52,7 +54,38 @@ export function startNthd(env: Record<string, string>, args: readonly string[] =
   };
 }
 
-export { eventually } from "./eventually.ts";
+export { eventually } from "../support/eventually.ts";
+
+export interface NthdRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs one nthd command (`explain`, `select`...) to its end with exactly
+ * `env`, `input` on its standard input: its exit code and what it printed.
+ * Never rejects for a non-zero exit; that is the test's to check.
+ */
+export async function runNthd(
+  args: readonly string[],
+  opts: { env: NodeJS.ProcessEnv; input?: string },
+): Promise<NthdRun> {
+  // process.execPath is the pinned Node this suite runs on (npx node --test).
+  const child = runFile(process.execPath, ["src/main.ts", ...args], {
+    cwd: repo,
+    maxBuffer: 64 * 1024 * 1024,
+    env: opts.env,
+  });
+  if (opts.input !== undefined) child.child.stdin?.end(opts.input);
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
 
 /**
  * A loopback TCP relay in front of a metadata emulator. The nthd process reads

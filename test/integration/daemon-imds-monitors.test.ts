@@ -4,22 +4,16 @@
 // the real API server. Waits count polls seen by the relay, never sleep.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { CoreV1Api, PolicyV1Api, type V1Node, type V1Pod } from "@kubernetes/client-node";
 import {
-  AppsV1Api,
-  CoreV1Api,
-  PolicyV1Api,
-  type V1Node,
-  type V1Pod,
-} from "@kubernetes/client-node";
-import {
-  createNode,
+  createPdb,
   freePort,
   ground,
   kubeConfig,
   type MetadataMock,
-  randomInstanceId,
+  nodeWithPods,
+  podsOnNode as podsOf,
   startMetadataMock,
-  waitNodeReady,
 } from "../env/ground.ts";
 import {
   eventually,
@@ -34,7 +28,6 @@ import {
 const run = Math.random().toString(36).slice(2, 7);
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
-const apps = kc.makeApiClient(AppsV1Api);
 const policy = kc.makeApiClient(PolicyV1Api);
 
 const SPOT = "/latest/meta-data/spot/instance-action";
@@ -61,30 +54,9 @@ after(async () => {
 
 async function site(tag: string): Promise<Site> {
   const name = `imdsm-${tag}-${run}`;
-  await core.createNamespace({ body: { metadata: { name } } });
   cleanups.push(() => core.deleteNamespace({ name }));
-  await createNode({ name, instanceId: randomInstanceId(), labels: { "nthd-test": name } }, kc);
   cleanups.push(() => core.deleteNode({ name }));
-  await waitNodeReady(name, kc);
-  const labels = { app: "web" };
-  await apps.createNamespacedDeployment({
-    namespace: name,
-    body: {
-      metadata: { name: "web" },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            nodeSelector: { "nthd-test": name },
-            terminationGracePeriodSeconds: 2,
-            containers: [{ name: "web", image: "registry.invalid/web:1" }],
-          },
-        },
-      },
-    },
-  });
+  await nodeWithPods({ namespace: name, node: name, replicas: 2 }, kc);
   const s = { node: name, namespace: name };
   await eventually(`2 running pods on ${name}`, async () =>
     (await runningOnNode(s)).length === 2 ? true : undefined,
@@ -93,17 +65,11 @@ async function site(tag: string): Promise<Site> {
 }
 
 async function podsOnNode(s: Site): Promise<V1Pod[]> {
-  const pods = await core.listNamespacedPod({
-    namespace: s.namespace,
-    fieldSelector: `spec.nodeName=${s.node}`,
-  });
-  return pods.items;
+  return podsOf(s.namespace, s.node, { all: true }, kc);
 }
 
 async function runningOnNode(s: Site): Promise<V1Pod[]> {
-  return (await podsOnNode(s)).filter(
-    (p) => p.status?.phase === "Running" && p.metadata?.deletionTimestamp === undefined,
-  );
+  return podsOf(s.namespace, s.node, {}, kc);
 }
 
 async function nodeEventReasons(s: Site): Promise<string[]> {
@@ -458,13 +424,7 @@ describe("nthd in IMDS mode: every monitor and failure, end to end", { concurren
   test("killed (SIGKILL) mid-drain and restarted: resumes, drains once", async () => {
     const s = await site("kill");
     // A PodDisruptionBudget that refuses every eviction holds the drain open.
-    await policy.createNamespacedPodDisruptionBudget({
-      namespace: s.namespace,
-      body: {
-        metadata: { name: "web" },
-        spec: { minAvailable: 2, selector: { matchLabels: { app: "web" } } },
-      },
-    });
+    await createPdb(s.namespace, "web", 2, {}, kc);
     // A fixed interruption time, as real IMDS serves it (the emulator restates it otherwise).
     const time = rfc3339(Date.now() + 180_000);
     const relay = await relayTo(await emulator(["-I", "spot", "-a", "terminate", "-t", time]));

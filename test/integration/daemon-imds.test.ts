@@ -4,15 +4,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import {
-  createNode,
-  deployPinned,
   freePort,
   ground,
   kubeConfig,
   type MetadataMock,
-  randomInstanceId,
+  nodeWithPods,
   startMetadataMock,
-  waitNodeReady,
 } from "../env/ground.ts";
 import { eventually, startNthd } from "../env/nthd-process.ts";
 
@@ -26,18 +23,7 @@ describe("nthd in IMDS mode", () => {
   let mock: MetadataMock;
 
   before(async () => {
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    await createNode(
-      { name: nodeName, instanceId: randomInstanceId(), labels: { "nthd-test": namespace } },
-      kc,
-    );
-    await waitNodeReady(nodeName, kc);
-    await deployPinned(
-      namespace,
-      "web",
-      { replicas: 3, nodeSelector: { "nthd-test": namespace } },
-      kc,
-    );
+    await nodeWithPods({ namespace, node: nodeName, replicas: 3 }, kc);
     mock = await startMetadataMock(["spot", "-a", "terminate", "-I"]);
   });
   after(async () => {

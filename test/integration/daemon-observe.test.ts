@@ -8,34 +8,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
-import { eventually } from "../env/eventually.ts";
 import {
-  createNode,
-  deployPinned,
   freePort,
   ground,
   kubeConfig,
   type MetadataMock,
-  randomInstanceId,
+  nodeWithPods,
   startMetadataMock,
-  waitNodeReady,
 } from "../env/ground.ts";
-import { type NthdProcess, startNthd } from "../env/nthd-process.ts";
+import { metricSum, type NthdProcess, startNthd } from "../env/nthd-process.ts";
 import { type Forwarder, startForwarder } from "../env/tcp-forwarder.ts";
+import { eventually } from "../support/eventually.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
-
-/** Sum of a metric's samples whose labels include every pair given. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name} `) && !line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
-      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return sum;
-}
 
 describe("nthd observability end to end", () => {
   const kc = kubeConfig();
@@ -51,18 +36,7 @@ describe("nthd observability end to end", () => {
   let probesPort: number;
 
   before(async () => {
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    await createNode(
-      { name: nodeName, instanceId: randomInstanceId(), labels: { "nthd-test": namespace } },
-      kc,
-    );
-    await waitNodeReady(nodeName, kc);
-    await deployPinned(
-      namespace,
-      "web",
-      { replicas: 2, nodeSelector: { "nthd-test": namespace } },
-      kc,
-    );
+    await nodeWithPods({ namespace, node: nodeName, replicas: 2 }, kc);
     // The API server behind a forwarder the test can cut; the serving
     // certificate is for 127.0.0.1, so the port does not matter to TLS.
     api = await startForwarder(Number(new URL(ground().apiserverUrl).port));
@@ -117,28 +91,31 @@ describe("nthd observability end to end", () => {
     });
     const metrics = await eventually("drain outcome counted", async () => {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      return sample(text, "nthd_drains_total", { outcome: "completed" }) >= 1 ? text : undefined;
+      return metricSum(text, "nthd_drains_total", { outcome: "completed" }) >= 1 ? text : undefined;
     });
     assert.equal(
-      sample(metrics, "nthd_notices_received_total", { kind: "spot-interruption", source: "imds" }),
+      metricSum(metrics, "nthd_notices_received_total", {
+        kind: "spot-interruption",
+        source: "imds",
+      }),
       1,
     );
     assert.ok(
-      sample(metrics, "actions_total", {
+      metricSum(metrics, "actions_total", {
         node_action: "cordon-and-drain",
         node_status: "success",
       }) >= 1,
     );
     assert.equal(
-      sample(metrics, "nthd_notice_to_cordon_seconds_count", { kind: "spot-interruption" }),
+      metricSum(metrics, "nthd_notice_to_cordon_seconds_count", { kind: "spot-interruption" }),
       1,
     );
     assert.equal(
-      sample(metrics, "nthd_notice_to_drained_seconds_count", { kind: "spot-interruption" }),
+      metricSum(metrics, "nthd_notice_to_drained_seconds_count", { kind: "spot-interruption" }),
       1,
     );
-    assert.equal(sample(metrics, "nthd_pods_evicted_total", { kind: "spot-interruption" }), 2);
-    assert.equal(sample(metrics, "nthd_interruptions_total", { kind: "spot-interruption" }), 1);
+    assert.equal(metricSum(metrics, "nthd_pods_evicted_total", { kind: "spot-interruption" }), 2);
+    assert.equal(metricSum(metrics, "nthd_interruptions_total", { kind: "spot-interruption" }), 1);
     // NTH's unbounded per-node series is not exported.
     assert.doesNotMatch(metrics, /^actions_node_total/m);
     // The drain finished while the webhook receiver still holds the request.

@@ -3,86 +3,63 @@
 // `scheduled-drain-lead` seconds before the maintenance starts. A short lead
 // (20 s before a start 40 s away) keeps the tests short; the wait is real.
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { AppsV1Api, CoreV1Api, type V1Node } from "@kubernetes/client-node";
-import { type Config, SETTINGS } from "../../src/config/index.ts";
-import { createDrainEngine, type DrainEngine } from "../../src/drain/engine.ts";
+import { describe, test } from "node:test";
+import type { V1Node } from "@kubernetes/client-node";
 import { RECORD_ANNOTATION, readRecord, STATE_LABEL } from "../../src/drain/record.ts";
 import type { DrainReport } from "../../src/drain/report.ts";
-import { createKubeClient } from "../../src/kube/client.ts";
 import type { Notice } from "../../src/notice.ts";
 import { loadMetrics } from "../../src/observe/metrics.ts";
-import { eventually } from "../env/eventually.ts";
-import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";
+import {
+  core,
+  drainGround,
+  groundNotices,
+  kc,
+  nodeEventReasons,
+  nodeOf,
+} from "../env/drain-ground.ts";
+import { createNode, deployPinned, randomInstanceId, waitNodeReady } from "../env/ground.ts";
+import { eventually } from "../support/eventually.ts";
 
 const { interruptions } = await loadMetrics();
-
-const kc = kubeConfig();
-const core = kc.makeApiClient(CoreV1Api);
-const apps = kc.makeApiClient(AppsV1Api);
-const run = Math.random().toString(36).slice(2, 7);
-let seq = 0;
-const unique = (what: string) => `sched-${what}-${run}-${++seq}`;
 
 const LEAD_SECONDS = 20;
 const START_IN_MS = 40_000;
 
-const cleanup: Array<() => Promise<unknown>> = [];
-const engines: DrainEngine[] = [];
-after(async () => {
-  for (const engine of engines) await engine.close();
-  for (const undo of cleanup.reverse()) await undo().catch(() => {});
+const g = drainGround("sched", {
+  deadlineSafetyMarginSeconds: 2,
+  scheduledDrainLeadSeconds: LEAD_SECONDS,
+  taintNode: true,
+  emitKubernetesEvents: true,
 });
+const { unique } = g;
 
-function engine(over: Partial<Config> = {}): DrainEngine {
-  const defaults = Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.default]));
-  const config: Config = {
-    ...(defaults as Config),
-    deadlineSafetyMarginSeconds: 2,
-    scheduledDrainLeadSeconds: LEAD_SECONDS,
-    taintNode: true,
-    emitKubernetesEvents: true,
-    ...over,
-  };
-  const kube = createKubeClient({ kubeconfigPath: ground().kubeconfig, qps: 100, burst: 200 });
-  const e = createDrainEngine({ kube, config });
-  engines.push(e);
-  return e;
-}
-
-function maintenance(over: Partial<Notice> = {}): Notice {
+/** Scheduled maintenance as IMDS reports it, starting START_IN_MS from now. */
+const maintenance = groundNotices(g, () => {
   const id = unique("instance-event");
   return {
     id,
     kind: "scheduled-maintenance",
-    instanceId: randomInstanceId(),
-    action: "drain",
     deadline: new Date(Date.now() + START_IN_MS),
-    receivedAt: new Date(),
     source: "imds",
     detail: { eventId: id, code: "system-reboot", state: "active" },
-    ...over,
   };
-}
+});
 
 /** The cancel IMDS sends once the event is cancelled: its own id, `cancels` naming the event. */
 function cancelOf(eventId: string): Notice {
-  return {
+  const { deadline: _none, ...cancel } = maintenance({
     id: `${eventId}-canceled`,
-    kind: "scheduled-maintenance",
-    instanceId: randomInstanceId(),
     action: "uncordon",
-    receivedAt: new Date(),
-    source: "imds",
     detail: { eventId, state: "canceled", cancels: eventId },
-  };
+  });
+  return cancel;
 }
 
 /** A namespace, one kwok node of its own instance type (to find its metric), one pod on it. */
 async function setup(): Promise<{ ns: string; node: string; instanceType: string }> {
   const ns = unique("ns");
   await core.createNamespace({ body: { metadata: { name: ns } } });
-  cleanup.push(() => core.deleteNamespace({ name: ns }));
+  g.cleanup(() => core.deleteNamespace({ name: ns }));
   const node = unique("node");
   const instanceType = unique("type");
   await createNode(
@@ -95,30 +72,14 @@ async function setup(): Promise<{ ns: string; node: string; instanceType: string
     },
     kc,
   );
-  cleanup.push(() => core.deleteNode({ name: node }));
+  g.cleanup(() => core.deleteNode({ name: node }));
   await waitNodeReady(node, kc);
-  await apps.createNamespacedDeployment({
-    namespace: ns,
-    body: {
-      metadata: { name: "web" },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: "web" } },
-        template: {
-          metadata: { labels: { app: "web" } },
-          spec: {
-            nodeSelector: { "kubernetes.io/hostname": node },
-            terminationGracePeriodSeconds: 2,
-            containers: [{ name: "app", image: "registry.invalid/app:1" }],
-          },
-        },
-      },
-    },
-  });
-  await eventually("the pod running on the node", async () => {
-    const pods = await core.listNamespacedPod({ namespace: ns });
-    return pods.items.some((p) => p.status?.phase === "Running") ? true : undefined;
-  });
+  await deployPinned(
+    ns,
+    "web",
+    { replicas: 1, nodeSelector: { "kubernetes.io/hostname": node } },
+    kc,
+  );
   return { ns, node, instanceType };
 }
 
@@ -135,8 +96,6 @@ async function awaitAlive<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-const nodeOf = (name: string) => core.readNode({ name });
-
 function scheduledRecordOf(node: V1Node) {
   const read = readRecord(node);
   assert.ok(read.ok && read.record, "nthd's record on the node");
@@ -150,21 +109,13 @@ async function interruptionCount(instanceType: string): Promise<number> {
     .reduce((sum, v) => sum + v.value, 0);
 }
 
-async function nodeEventReasons(node: string): Promise<Set<string>> {
-  const list = await core.listNamespacedEvent({
-    namespace: "default",
-    fieldSelector: `involvedObject.kind=Node,involvedObject.name=${node}`,
-  });
-  return new Set(list.items.map((ev) => ev.reason ?? ""));
-}
-
 describe("scheduled maintenance drains close to its start", {
   concurrency: true,
   timeout: 180_000,
 }, () => {
   test("recorded at once without a cordon; cordoned and drained `lead` seconds before the start", async () => {
     const { ns, node, instanceType } = await setup();
-    const e = engine();
+    const e = g.engine();
     const n = maintenance();
     const { recorded, done } = e.handle(n, node);
     await recorded;
@@ -220,7 +171,7 @@ describe("scheduled maintenance drains close to its start", {
 
   test("a cancel before the start removes the record and nothing else; another event's cancel is ignored", async () => {
     const { ns, node, instanceType } = await setup();
-    const e = engine();
+    const e = g.engine();
     const n = maintenance();
     const drain = e.handle(n, node);
     await drain.recorded;
@@ -250,7 +201,7 @@ describe("scheduled maintenance drains close to its start", {
 
   test("a restarted engine re-arms the drain from the node's record", async () => {
     const { node, instanceType } = await setup();
-    const first = engine();
+    const first = g.engine();
     const n = maintenance();
     const running = first.handle(n, node);
     await running.recorded;
@@ -261,7 +212,7 @@ describe("scheduled maintenance drains close to its start", {
     assert.notEqual(left.spec?.unschedulable, true);
     const record = scheduledRecordOf(left);
 
-    const second = engine();
+    const second = g.engine();
     const resumed = (await second.resume({ nodeName: node })).filter((r) => r.nodeName === node);
     assert.equal(resumed.length, 1);
     assert.equal(resumed[0]?.notice.id, n.id);

@@ -4,18 +4,14 @@
  * test peers: explain never contacts AWS or Kubernetes.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { type NthdRun, runNthd } from "../env/nthd-process.ts";
 import { awsEventPath } from "../support/fixtures.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SQS = awsEventPath("sqs");
-const run = promisify(execFile);
 
 interface Line {
   file: string;
@@ -27,24 +23,11 @@ interface Line {
   reason: string;
 }
 
-async function explain(
-  args: string[],
-  input?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  // process.execPath is the pinned Node this suite runs on (npx node --test).
-  const child = run(process.execPath, ["src/main.ts", "explain", ...args], {
-    cwd: ROOT,
-    maxBuffer: 64 * 1024 * 1024,
+function explain(args: string[], input?: string): Promise<NthdRun> {
+  return runNthd(["explain", ...args], {
     env: { ...process.env, NODE_OPTIONS: "" },
+    ...(input !== undefined ? { input } : {}),
   });
-  if (input !== undefined) child.child.stdin?.end(input);
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
 }
 
 const lines = (stdout: string): Line[] =>

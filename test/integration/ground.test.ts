@@ -28,7 +28,6 @@ import {
   setHeaderOptions,
   type V1Pod,
 } from "@kubernetes/client-node";
-import { eventually } from "../env/eventually.ts";
 import {
   createNode,
   ground,
@@ -37,6 +36,7 @@ import {
   startMetadataMock,
   waitNodeReady,
 } from "../env/ground.ts";
+import { eventually } from "../support/eventually.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
 const aws = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };

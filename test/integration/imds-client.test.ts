@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isNthdError } from "../../src/errors.ts";
 import { ImdsClient } from "../../src/sources/imds/client.ts";
 import { readInstanceFacts } from "../../src/sources/imds/facts.ts";
@@ -50,7 +51,10 @@ describe("IMDS client against the metadata mock (IMDSv2 only)", () => {
     try {
       await c.get("/latest/meta-data/instance-id");
       assert.equal(c.stats.tokenFetches, 1);
-      await new Promise((r) => setTimeout(r, 1600));
+      // A real wait, and not a proof that something did not happen: the token
+      // must really expire in the mock, which keeps its own time. The client's
+      // injected clock (frozen above) cannot move the mock's.
+      await sleep(1600);
       const answer = await c.get("/latest/meta-data/instance-id");
       assert.equal(answer.found, true);
       assert.equal(c.stats.tokenFetches, 2);

@@ -8,6 +8,8 @@ import { type ImdsAnswer, ImdsClient, type MetadataReader } from "../../src/sour
 import type { ImdsMonitorName } from "../../src/sources/imds/monitors.ts";
 import { type ImdsSourceOptions, startImdsSource } from "../../src/sources/imds/poller.ts";
 import { freePort, type MetadataMock, startMetadataMock } from "../env/ground.ts";
+import { until } from "../support/eventually.ts";
+import { recordingHandler } from "../support/notices.ts";
 
 const { imdsRequestErrors } = await loadMetrics();
 
@@ -63,16 +65,8 @@ function newClient(url: string): ImdsClient {
   });
 }
 
-async function until(what: string, cond: () => boolean, limitMs = 15_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 interface Run {
-  notices: Notice[];
+  readonly notices: Notice[];
   errors: [ImdsMonitorName, unknown][];
   reader: CountingReader;
   /** Waits until every enabled monitor has polled `n` more times. */
@@ -88,7 +82,7 @@ function run(
   extra: Partial<ImdsSourceOptions> = {},
 ): Run {
   const reader = new CountingReader(mock.url);
-  const notices: Notice[] = [];
+  const engine = recordingHandler({ records: (n) => answer(n) === "recorded" });
   const errors: [ImdsMonitorName, unknown][] = [];
   const ac = new AbortController();
   const enabled = Object.values(monitors).filter(Boolean).length;
@@ -100,21 +94,16 @@ function run(
     nodeName: "node-under-test",
     handle: (n, nodeName) => {
       assert.equal(nodeName, "node-under-test");
-      notices.push(n);
-      const recorded =
-        answer(n) === "recorded" ? Promise.resolve() : Promise.reject(new Error("node busy"));
-      const done = recorded.then(
-        () => ({ result: "handled" as const, mayCompleteLifecycleAction: true, summary: "ok" }),
-        () => ({ result: "retry" as const, mayCompleteLifecycleAction: false, summary: "busy" }),
-      );
-      return { recorded, done };
+      return engine.handle(n, nodeName);
     },
     onError: (m, err) => errors.push([m, err]),
     signal: ac.signal,
     ...extra,
   });
   return {
-    notices,
+    get notices() {
+      return engine.notices;
+    },
     errors,
     reader,
     morePolls: async (n) => {

@@ -2,19 +2,11 @@
 // spec.providerID by one list and a watch, following adds and deletes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { createKubeClient } from "../../src/kube/client.ts";
 import { createNodeIndex } from "../../src/kube/node-index.ts";
 import { createNode, ground, kubeConfig, randomInstanceId } from "../env/ground.ts";
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { until } from "../support/eventually.ts";
 
 test("the node index maps instance ids to nodes and follows changes", async () => {
   const core = kubeConfig().makeApiClient(CoreV1Api);
@@ -34,6 +26,7 @@ test("the node index maps instance ids to nodes and follows changes", async () =
     await until(
       "the new node in the index",
       () => index.byInstanceId(second.instanceId) !== undefined,
+      20_000,
     );
     assert.equal(index.byName(second.name)?.spec?.providerID?.endsWith(second.instanceId), true);
 
@@ -41,6 +34,7 @@ test("the node index maps instance ids to nodes and follows changes", async () =
     await until(
       "the deleted node out of the index",
       () => index.byInstanceId(first.instanceId) === undefined,
+      20_000,
     );
     await core.deleteNode({ name: second.name });
   } finally {

@@ -5,113 +5,58 @@
 // action completed, the message gone. Also: nthd killed mid-drain loses nothing.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { CoreV1Api, PolicyV1Api, type V1Node } from "@kubernetes/client-node";
 import {
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  CreateLaunchConfigurationCommand,
-  DescribeAutoScalingGroupsCommand,
-  PutLifecycleHookCommand,
-} from "@aws-sdk/client-auto-scaling";
-import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+  createNode,
+  createPdb,
+  deployPinned,
+  ground,
+  kubeConfig,
+  podsOnNode,
+  waitNodeReady,
+} from "../env/ground.ts";
 import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutEventsCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from "@aws-sdk/client-eventbridge";
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
-import { AppsV1Api, CoreV1Api, PolicyV1Api, type V1Node } from "@kubernetes/client-node";
-import { eventually } from "../env/eventually.ts";
-import { createNode, ground, kubeConfig, waitNodeReady } from "../env/ground.ts";
-import { lifecycleState, openLifecycleAction } from "../env/moto/start.ts";
-import { awsEventPath } from "../support/fixtures.ts";
+  queueArn as arnOf,
+  createManagedGroup,
+  createQueue,
+  MANAGED_TAG,
+  type MotoAws,
+  motoClients,
+  motoEnv,
+  putSpotWarning,
+  queueDepth,
+  routeSpotWarnings,
+  runInstance,
+  sendMessage,
+} from "../env/moto/aws.ts";
+import { lifecycleActionOf, openLifecycleAction } from "../env/moto/start.ts";
+import { type NthdProcess, startNthd } from "../env/nthd-process.ts";
+import { eventually } from "../support/eventually.ts";
+import { readAwsEvent } from "../support/fixtures.ts";
+import { runSuffix } from "../support/ids.ts";
 
-const REPO = join(new URL(".", import.meta.url).pathname, "..", "..");
-const FIXTURES = awsEventPath("sqs");
-const MANAGED_TAG = "aws-node-termination-handler/managed";
-const region = "us-east-1";
-const credentials = { accessKeyId: "test", secretAccessKey: "test" };
-const suffix = Math.random().toString(36).slice(2, 8);
+const suffix = runSuffix();
 
-let sqs: SQSClient;
-let ec2: EC2Client;
-let autoscaling: AutoScalingClient;
+let aws: MotoAws;
 let queueUrl = "";
 let queueArn = "";
 const namespace = `queue-e2e-${suffix}`;
 
-async function depth(): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
+const depth = () => queueDepth(aws.sqs, queueUrl);
 
-/** Runs nthd in queue mode as its own process. */
-function startNthd(): { proc: ChildProcess; output: () => string } {
+/** Runs nthd in queue mode as its own process, through the shared launcher. */
+function startQueueMode(): NthdProcess {
   const g = ground();
-  const proc = spawn(process.execPath, [join(REPO, "src", "main.ts")], {
-    cwd: REPO,
-    env: {
-      PATH: process.env.PATH,
-      ENABLE_SQS_TERMINATION_DRAINING: "true",
-      QUEUE_URL: queueUrl,
-      AWS_REGION: region,
-      AWS_ENDPOINT: g.motoUrl,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      KUBECONFIG: g.kubeconfig,
-      NODE_TERMINATION_GRACE_PERIOD: "60",
-      SQS_MSG_VISIBILITY_TIMEOUT_SEC: "5",
-      LOG_LEVEL: "debug",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  return startNthd({
+    ENABLE_SQS_TERMINATION_DRAINING: "true",
+    QUEUE_URL: queueUrl,
+    ...motoEnv(g.motoUrl),
+    KUBECONFIG: g.kubeconfig,
+    NODE_TERMINATION_GRACE_PERIOD: "60",
+    SQS_MSG_VISIBILITY_TIMEOUT_SEC: "5",
+    LOG_LEVEL: "debug",
   });
-  let out = "";
-  proc.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  return { proc, output: () => out };
-}
-
-async function stopNthd(n: { proc: ChildProcess }, signal: NodeJS.Signals = "SIGTERM") {
-  if (n.proc.exitCode !== null || n.proc.signalCode !== null) return;
-  const exited = new Promise((r) => n.proc.once("exit", r));
-  n.proc.kill(signal);
-  await exited;
-}
-
-async function taggedInstance(): Promise<string> {
-  const out = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: "ami-12c6146b",
-      MinCount: 1,
-      MaxCount: 1,
-      InstanceType: "m5.large",
-      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: MANAGED_TAG, Value: "" }] }],
-    }),
-  );
-  return out.Instances?.[0]?.InstanceId as string;
 }
 
 /** A kwok node for the instance, with a one-replica Deployment pinned to it. */
@@ -119,42 +64,17 @@ async function nodeWithWorkload(name: string, instanceId: string, pdb = false): 
   const kc = kubeConfig();
   await createNode({ name, instanceId }, kc);
   await waitNodeReady(name, kc);
-  const labels = { app: name };
-  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+  await deployPinned(
     namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            nodeSelector: { "kubernetes.io/hostname": name },
-            terminationGracePeriodSeconds: 5,
-            containers: [{ name: "app", image: "app:1" }],
-          },
-        },
-      },
-    },
-  });
-  if (pdb) {
-    await kc.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
-      namespace,
-      body: { metadata: { name }, spec: { minAvailable: 1, selector: { matchLabels: labels } } },
-    });
-  }
-  await eventually(`a running pod on ${name}`, async () =>
-    (await podsOn(name)) > 0 ? true : undefined,
+    name,
+    { replicas: 1, nodeSelector: { "kubernetes.io/hostname": name }, graceSeconds: 5 },
+    kc,
   );
+  if (pdb) await createPdb(namespace, name, 1, {}, kc);
 }
 
 async function podsOn(nodeName: string): Promise<number> {
-  const pods = await kubeConfig()
-    .makeApiClient(CoreV1Api)
-    .listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${nodeName}` });
-  return pods.items.filter((p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp)
-    .length;
+  return (await podsOnNode(namespace, nodeName)).length;
 }
 
 async function readNode(name: string): Promise<V1Node> {
@@ -162,18 +82,9 @@ async function readNode(name: string): Promise<V1Node> {
 }
 
 before(async () => {
-  const g = ground();
-  const common = { region, endpoint: g.motoUrl, credentials };
-  sqs = new SQSClient({ ...common, useQueueUrlAsEndpoint: false });
-  ec2 = new EC2Client(common);
-  autoscaling = new AutoScalingClient(common);
-  const q = await sqs.send(new CreateQueueCommand({ QueueName: `nthd-e2e-${suffix}` }));
-  queueUrl = q.QueueUrl as string;
-  queueArn = (
-    await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
-    )
-  ).Attributes?.QueueArn as string;
+  aws = motoClients(ground().motoUrl);
+  queueUrl = (await createQueue(aws.sqs, `nthd-e2e-${suffix}`)).url;
+  queueArn = await arnOf(aws.sqs, queueUrl);
   await kubeConfig()
     .makeApiClient(CoreV1Api)
     .createNamespace({ body: { metadata: { name: namespace } } });
@@ -188,46 +99,14 @@ after(async () => {
 
 describe("queue mode end to end", () => {
   test("a Spot warning through EventBridge cordons and drains the node; the message is deleted", async () => {
-    const instanceId = await taggedInstance();
+    const instanceId = (await runInstance(aws.ec2, { [MANAGED_TAG]: "" })).id;
     const nodeName = `spot-${suffix}`;
     await nodeWithWorkload(nodeName, instanceId);
-    const eb = new EventBridgeClient({ region, endpoint: ground().motoUrl, credentials });
-    const rule = `nthd-e2e-spot-${suffix}`;
-    // A bus of its own: other tests' events on the default bus never reach this queue.
     const bus = `nthd-e2e-bus-${suffix}`;
-    await eb.send(new CreateEventBusCommand({ Name: bus }));
-    await eb.send(
-      new PutRuleCommand({
-        Name: rule,
-        EventBusName: bus,
-        EventPattern: JSON.stringify({
-          source: ["aws.ec2"],
-          "detail-type": ["EC2 Spot Instance Interruption Warning"],
-        }),
-      }),
-    );
-    await eb.send(
-      new PutTargetsCommand({
-        Rule: rule,
-        EventBusName: bus,
-        Targets: [{ Id: "nthd", Arn: queueArn }],
-      }),
-    );
-    const nthd = startNthd();
+    await routeSpotWarnings(aws.eventbridge, { bus, rule: `nthd-e2e-spot-${suffix}`, queueArn });
+    const nthd = startQueueMode();
     try {
-      await eb.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: bus,
-              Source: "aws.ec2",
-              DetailType: "EC2 Spot Instance Interruption Warning",
-              Resources: [`arn:aws:ec2:${region}:123456789012:instance/${instanceId}`],
-              Detail: JSON.stringify({ "instance-id": instanceId, "instance-action": "terminate" }),
-            },
-          ],
-        }),
-      );
+      await putSpotWarning(aws.eventbridge, bus, instanceId);
       const node = await eventually("node cordoned", async () => {
         const n = await readNode(nodeName);
         return n.spec?.unschedulable ? n : undefined;
@@ -241,84 +120,58 @@ describe("queue mode end to end", () => {
       process.stderr.write(nthd.output());
       throw err;
     } finally {
-      await stopNthd(nthd);
+      await nthd.stop();
     }
   });
 
   test("ASG terminate: drained, then CompleteLifecycleAction CONTINUE; nthd killed mid-drain loses nothing", async () => {
     const group = `nthd-e2e-asg-${suffix}`;
     const hook = "nthd-e2e-terminate";
-    await autoscaling.send(
-      new CreateLaunchConfigurationCommand({
-        LaunchConfigurationName: `lc-e2e-${suffix}`,
-        ImageId: "ami-12c6146b",
-        InstanceType: "m5.large",
-      }),
-    );
-    await autoscaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: group,
-        LaunchConfigurationName: `lc-e2e-${suffix}`,
-        MinSize: 0,
-        MaxSize: 1,
-        DesiredCapacity: 1,
-        AvailabilityZones: [`${region}a`],
-        Tags: [{ Key: MANAGED_TAG, Value: "", PropagateAtLaunch: true }],
-      }),
-    );
-    await autoscaling.send(
-      new PutLifecycleHookCommand({
-        AutoScalingGroupName: group,
-        LifecycleHookName: hook,
-        LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
-        HeartbeatTimeout: 300,
-        DefaultResult: "CONTINUE",
-      }),
-    );
-    const described = await autoscaling.send(
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
-    );
-    const instanceId = described.AutoScalingGroups?.[0]?.Instances?.[0]?.InstanceId as string;
+    const [instanceId] = (await createManagedGroup(aws.autoscaling, group, 1, [
+      {
+        name: hook,
+        transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+        heartbeatTimeout: 300,
+        defaultResult: "CONTINUE",
+      },
+    ])) as [string];
     const nodeName = `asg-${suffix}`;
     // The PodDisruptionBudget holds the drain until the test lifts it.
     await nodeWithWorkload(nodeName, instanceId, true);
-    const action = await openLifecycleAction(ground().motoUrl, {
+    const action = await openLifecycleAction(aws.url, {
       AutoScalingGroupName: group,
       LifecycleHookName: hook,
       InstanceId: instanceId,
     });
-    const body = readFileSync(
-      `${FIXTURES}/eventbridge/asg-terminate-lifecycle-action.nth-fixture.json`,
-      "utf8",
-    );
-    const event = JSON.parse(body) as { detail: Record<string, string> };
+    const event = JSON.parse(
+      readAwsEvent("sqs/eventbridge/asg-terminate-lifecycle-action.nth-fixture.json"),
+    ) as { detail: Record<string, string> };
     event.detail.EC2InstanceId = instanceId;
     event.detail.AutoScalingGroupName = group;
     event.detail.LifecycleHookName = hook;
     event.detail.LifecycleActionToken = action.LifecycleActionToken;
-    await sqs.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }),
-    );
+    await sendMessage(aws.sqs, queueUrl, JSON.stringify(event));
 
-    const first = startNthd();
+    const first = startQueueMode();
     try {
       await eventually("node cordoned", async () =>
         (await readNode(nodeName)).spec?.unschedulable ? true : undefined,
       );
     } catch (err) {
       process.stderr.write(first.output());
+      await first.stop();
       throw err;
     }
-    await stopNthd(first, "SIGKILL");
+    first.child.kill("SIGKILL");
+    await first.exited();
     assert.equal(await depth(), 1, "the message survives the crash");
-    let state = await lifecycleState(ground().motoUrl);
     assert.equal(
-      state.actions.find((a) => a.LifecycleActionToken === action.LifecycleActionToken)?.State,
+      (await lifecycleActionOf(aws.url, action.LifecycleActionToken))?.State,
       "Pending",
       "not completed while the pod is still there",
     );
 
-    const second = startNthd();
+    const second = startQueueMode();
     try {
       await kubeConfig()
         .makeApiClient(PolicyV1Api)
@@ -331,17 +184,14 @@ describe("queue mode end to end", () => {
         async () => ((await depth()) === 0 ? true : undefined),
         90_000,
       );
-      state = await lifecycleState(ground().motoUrl);
-      const done = state.actions.find(
-        (a) => a.LifecycleActionToken === action.LifecycleActionToken,
-      );
+      const done = await lifecycleActionOf(aws.url, action.LifecycleActionToken);
       assert.equal(done?.State, "Completed");
       assert.equal(done?.Result, "CONTINUE");
     } catch (err) {
       process.stderr.write(second.output());
       throw err;
     } finally {
-      await stopNthd(second);
+      await second.stop();
     }
   });
 });

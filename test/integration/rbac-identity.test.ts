@@ -10,31 +10,34 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
-import { AppsV1Api, CoreV1Api, PolicyV1Api, type V1Node } from "@kubernetes/client-node";
+import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import { type ChartIdentity, chartIdentity, refusedCalls, whoAmI } from "../env/chart.ts";
 import {
   createNode,
+  createPdb,
+  deployPinned,
   ground,
   kubeConfig,
   type MetadataMock,
+  podsOnNode,
   randomInstanceId,
   startMetadataMock,
   waitNodeReady,
 } from "../env/ground.ts";
+import {
+  createQueue,
+  MANAGED_TAG,
+  motoClients,
+  motoEnv,
+  queueDepth,
+  REGION,
+  runInstance,
+  sendMessage,
+} from "../env/moto/aws.ts";
 import { eventually, type NthdProcess, startNthd } from "../env/nthd-process.ts";
 import { awsEventPath } from "../support/fixtures.ts";
 
 const suffix = Math.random().toString(36).slice(2, 8);
-const region = "us-east-1";
-const credentials = { accessKeyId: "test", secretAccessKey: "test" };
-const MANAGED_TAG = "aws-node-termination-handler/managed";
 const SPOT_TAINT = "aws-node-termination-handler/spot-itn";
 const SPOT_FIXTURE = awsEventPath("sqs/eventbridge/spot-interruption-warning.doc.json");
 const REPLICAS = 2;
@@ -63,32 +66,8 @@ async function scene(name: string, instanceId: string): Promise<Scene> {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await createNode({ name: node, instanceId, labels: pin }, admin);
   await waitNodeReady(node, admin);
-  const labels = { app: "web" };
-  await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name: "web" },
-      spec: {
-        replicas: REPLICAS,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            nodeSelector: pin,
-            terminationGracePeriodSeconds: 2,
-            containers: [{ name: "web", image: "registry.invalid/web:1" }],
-          },
-        },
-      },
-    },
-  });
-  await admin.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
-    namespace,
-    body: {
-      metadata: { name: "web" },
-      spec: { minAvailable: 1, selector: { matchLabels: labels } },
-    },
-  });
+  await deployPinned(namespace, "web", { replicas: REPLICAS, nodeSelector: pin }, admin);
+  await createPdb(namespace, "web", 1, {}, admin);
   await eventually(`${REPLICAS} running pods on ${node}`, async () =>
     (await runningOn(namespace, node)) === REPLICAS ? true : undefined,
   );
@@ -110,14 +89,11 @@ async function scene(name: string, instanceId: string): Promise<Scene> {
 
 /** Pods of the namespace on the node that are running and not being deleted. */
 async function runningOn(namespace: string, node: string): Promise<number> {
-  const pods = await core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` });
-  return pods.items.filter((p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp)
-    .length;
+  return (await podsOnNode(namespace, node, {}, admin)).length;
 }
 
 async function podsOn(namespace: string, node: string): Promise<number> {
-  const pods = await core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${node}` });
-  return pods.items.length;
+  return (await podsOnNode(namespace, node, { all: true }, admin)).length;
 }
 
 /**
@@ -216,22 +192,10 @@ describe("nthd under the chart's ServiceAccount", () => {
   });
 
   test("queue mode: a Spot warning from SQS drains the node and the message is deleted; no call is refused", async () => {
-    const common = { region, endpoint: ground().motoUrl, credentials };
-    const sqs = new SQSClient({ ...common, useQueueUrlAsEndpoint: false });
-    const ec2 = new EC2Client(common);
-    const queueUrl =
-      (await sqs.send(new CreateQueueCommand({ QueueName: `nthd-rbac-${suffix}` }))).QueueUrl ?? "";
+    const aws = motoClients(ground().motoUrl);
+    const queueUrl = (await createQueue(aws.sqs, `nthd-rbac-${suffix}`)).url;
     // CHECK_TAG_BEFORE_DRAINING is on by default: the instance carries the managed tag.
-    const run = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: "ami-12c6146b",
-        MinCount: 1,
-        MaxCount: 1,
-        InstanceType: "m5.large",
-        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: MANAGED_TAG, Value: "" }] }],
-      }),
-    );
-    const instanceId = run.Instances?.[0]?.InstanceId ?? "";
+    const instanceId = (await runInstance(aws.ec2, { [MANAGED_TAG]: "" })).id;
     assert.ok(instanceId);
     const s = await scene("queue", instanceId);
     const helmArgs = ["--set", "mode=queue", "--set", `queueURL=${queueUrl}`];
@@ -239,10 +203,7 @@ describe("nthd under the chart's ServiceAccount", () => {
     const nthd = startNthd({
       ENABLE_SQS_TERMINATION_DRAINING: "true",
       QUEUE_URL: queueUrl,
-      AWS_REGION: region,
-      AWS_ENDPOINT: ground().motoUrl,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...motoEnv(ground().motoUrl),
       KUBECONFIG: id.kubeconfig,
       CHECK_TAG_BEFORE_DRAINING: "true",
       TAINT_NODE: "true",
@@ -260,29 +221,14 @@ describe("nthd under the chart's ServiceAccount", () => {
         detail: Record<string, string>;
       };
       event.time = new Date().toISOString();
-      event.region = region;
-      event.resources = [`arn:aws:ec2:${region}:123456789012:instance/${instanceId}`];
+      event.region = REGION;
+      event.resources = [`arn:aws:ec2:${REGION}:123456789012:instance/${instanceId}`];
       event.detail = { "instance-id": instanceId, "instance-action": "terminate" };
-      await sqs.send(
-        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }),
-      );
+      await sendMessage(aws.sqs, queueUrl, JSON.stringify(event));
       await assertDrained(s, nthd);
-      await eventually("the message deleted", async () => {
-        const out = await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: queueUrl,
-            AttributeNames: [
-              "ApproximateNumberOfMessages",
-              "ApproximateNumberOfMessagesNotVisible",
-            ],
-          }),
-        );
-        const a = out.Attributes ?? {};
-        const left =
-          Number(a.ApproximateNumberOfMessages ?? 0) +
-          Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-        return left === 0 ? true : undefined;
-      });
+      await eventually("the message deleted", async () =>
+        (await queueDepth(aws.sqs, queueUrl)) === 0 ? true : undefined,
+      );
       await stopped(nthd);
     } finally {
       await nthd.stop();

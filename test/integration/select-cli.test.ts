@@ -8,13 +8,10 @@
  * Prometheus server is part of the test ground).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
@@ -32,18 +29,14 @@ import {
 // js-yaml itself: client-node's loadYaml re-types metadata and drops unknown fields.
 import { loadAll } from "js-yaml";
 import { ground } from "../env/ground.ts";
+import { type NthdRun, runNthd } from "../env/nthd-process.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const run = promisify(execFile);
 const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" };
 const CLUSTER = "select.k8s.local";
 
-async function select(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  // process.execPath is the pinned Node this suite runs on (npx node --test).
-  const child = run(process.execPath, ["src/main.ts", "select", ...args], {
-    cwd: ROOT,
-    maxBuffer: 16 * 1024 * 1024,
+function select(args: string[]): Promise<NthdRun> {
+  return runNthd(["select", ...args], {
     env: {
       PATH: process.env.PATH ?? "",
       AWS_ENDPOINT_URL: ground().motoUrl,
@@ -53,13 +46,6 @@ async function select(args: string[]): Promise<{ code: number; stdout: string; s
       KOPS_CLUSTER_NAME: CLUSTER,
     },
   });
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
 }
 
 // The kOps InstanceGroup (kops.k8s.io/v1alpha2) fields `nthd select` writes,

@@ -54,9 +54,9 @@ import { runSetup, runTeardown } from "../../src/commands/setup/run.ts";
 import type { SetupOptions } from "../../src/commands/setup/state.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { parseQueueMessage } from "../../src/sources/queue/parse.ts";
-import { eventually } from "../env/eventually.ts";
 import { createNode, ground, kubeConfig, randomInstanceId, waitNodeReady } from "../env/ground.ts";
 import { startNthd } from "../env/nthd-process.ts";
+import { eventually } from "../support/eventually.ts";
 
 const suffix = randomBytes(4).toString("hex");
 const cluster = `it-${suffix}.k8s.local`;

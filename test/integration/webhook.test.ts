@@ -15,6 +15,7 @@ import { isNthdError } from "../../src/errors.ts";
 import { loadMetrics } from "../../src/observe/metrics.ts";
 import { Webhook, webhookFromConfig } from "../../src/observe/webhook.ts";
 import { compileTemplate } from "../../src/observe/webhook-template.ts";
+import { until } from "../support/eventually.ts";
 
 const { registry } = await loadMetrics();
 
@@ -137,7 +138,7 @@ describe("webhook delivery to a local receiver", () => {
     const w = hook({ timeoutMs: 60_000 });
     const failedBefore = await counter("nthd_webhooks_total", "failed");
     assert.equal(w.notify(data), undefined); // nothing to await: a drain never waits for it
-    while (receiver.received.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await until("the receiver reached", () => receiver.received.length > 0, 15_000, 10);
     await w.close(50);
     assert.equal((await counter("nthd_webhooks_total", "failed")) - failedBefore, 1);
   });

@@ -10,6 +10,9 @@ import { fileURLToPath } from "node:url";
 /** test/fixtures/aws-events/: AWS payloads (SQS bodies, IMDS responses), see its README. */
 export const AWS_EVENTS_DIR = fileURLToPath(new URL("../fixtures/aws-events/", import.meta.url));
 
+/** The instance id the AWS documentation's examples name, and so most fixtures. */
+export const FIXTURE_INSTANCE = "i-1234567890abcdef0";
+
 /**
  * Absolute path of `rel` inside test/fixtures/aws-events/ (a file or a folder,
  * e.g. "sqs/eventbridge/spot-interruption-warning.doc.json" or "imds/imdsv2").
@@ -24,7 +27,13 @@ export function awsEventPath(rel = ""): string {
   return full;
 }
 
-/** Contents (UTF-8) of a fixture file under test/fixtures/aws-events/. */
-export function readAwsEvent(rel: string): string {
-  return readFileSync(awsEventPath(rel), "utf8");
+/**
+ * Contents (UTF-8) of a fixture file under test/fixtures/aws-events/, with
+ * each key of `replace` replaced everywhere by its value (an instance id, a
+ * lifecycle action token: what a test sends must name its own resources).
+ */
+export function readAwsEvent(rel: string, replace: Readonly<Record<string, string>> = {}): string {
+  let body = readFileSync(awsEventPath(rel), "utf8");
+  for (const [from, to] of Object.entries(replace)) body = body.replaceAll(from, to);
+  return body;
 }

@@ -9,9 +9,9 @@ import {
 } from "../../src/drain/admission.ts";
 import { actionFor } from "../../src/drain/policy.ts";
 import { DEFERRABLE_KINDS } from "../../src/drain/schedule.ts";
-import { NOTICE_ACTIONS, NOTICE_KINDS, type Notice, type NoticeKind } from "../../src/notice.ts";
+import { NOTICE_ACTIONS, NOTICE_KINDS, type NoticeKind } from "../../src/notice.ts";
+import { NOW, notice } from "../support/notices.ts";
 
-const NOW = new Date("2026-03-01T12:00:00Z");
 const IN_2_MIN = new Date("2026-03-01T12:02:00Z");
 const IN_3_DAYS = new Date("2026-03-04T12:00:00Z");
 const SETTINGS: AdmissionSettings = {
@@ -20,20 +20,6 @@ const SETTINGS: AdmissionSettings = {
   scheduledDrainLeadSeconds: 600,
   nodeTerminationGracePeriodSeconds: 120,
 };
-
-function notice(over: Partial<Notice> = {}): Notice {
-  return {
-    id: "n-1",
-    kind: "spot-interruption",
-    instanceId: "i-0123456789abcdef0",
-    action: "drain",
-    deadline: IN_2_MIN,
-    receivedAt: NOW,
-    source: "queue",
-    detail: {},
-    ...over,
-  };
-}
 
 function running(over: Partial<RunningWork> = {}): RunningWork {
   return {

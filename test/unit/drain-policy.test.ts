@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { V1Node } from "@kubernetes/client-node";
 import { actionFor, eventType, KIND_POLICY, sameFamily } from "../../src/drain/policy.ts";
 import {
   joinPatch,
@@ -16,66 +15,20 @@ import {
   taintValue,
 } from "../../src/drain/record.ts";
 import { summarize } from "../../src/drain/report.ts";
-import { NOTICE_KINDS, type Notice } from "../../src/notice.ts";
+import { NOTICE_KINDS } from "../../src/notice.ts";
+import { testConfig } from "../support/config.ts";
+import { applyMergePatch } from "../support/merge-patch.ts";
+import { node } from "../support/nodes.ts";
+import { NOW, noticeBuilder } from "../support/notices.ts";
 
-const NOW = new Date("2026-03-01T12:00:00Z");
 const DEADLINE = new Date("2026-03-01T12:02:00Z");
 
-function notice(over: Partial<Notice> = {}): Notice {
-  return {
-    id: "spot-itn-1234",
-    kind: "spot-interruption",
-    instanceId: "i-0123456789abcdef0",
-    action: "drain",
-    deadline: DEADLINE,
-    receivedAt: NOW,
-    source: "queue",
-    detail: { lifecycleHookName: "hook", lifecycleActionToken: "tok" },
-    ...over,
-  };
-}
+const notice = noticeBuilder({
+  id: "spot-itn-1234",
+  detail: { lifecycleHookName: "hook", lifecycleActionToken: "tok" },
+});
 
-function node(
-  over: {
-    unschedulable?: boolean;
-    taints?: V1Node["spec"] extends infer S ? (S extends { taints?: infer T } ? T : never) : never;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  } = {},
-): V1Node {
-  return {
-    metadata: {
-      name: "n1",
-      resourceVersion: "42",
-      labels: over.labels ?? {},
-      annotations: over.annotations ?? {},
-    },
-    spec: {
-      ...(over.unschedulable ? { unschedulable: true } : {}),
-      ...(over.taints ? { taints: over.taints } : {}),
-    },
-  };
-}
-
-/** Applies a JSON merge patch (RFC 7386) so tests check the resulting node, not the patch's shape. */
-function mergePatch<T>(target: T, patch: unknown): T {
-  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch as T;
-  const out: Record<string, unknown> =
-    typeof target === "object" && target !== null && !Array.isArray(target)
-      ? { ...(target as object) }
-      : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out as T;
-}
-
-const SETTINGS = {
-  taintNode: true,
-  taintEffect: "NoSchedule" as const,
-  excludeFromLoadBalancers: true,
-};
+const SETTINGS = testConfig({ taintNode: true, excludeFromLoadBalancers: true });
 
 describe("policy table", () => {
   test("every kind has a reason; NTH taint keys and reasons where NTH had them", () => {
@@ -147,7 +100,7 @@ describe("node record", () => {
   test("one patch cordons, taints, labels and records; the record round-trips the notice", () => {
     const n = node({ taints: [{ key: "other", effect: "NoSchedule" }] });
     const { patch, record } = markPatch(n, notice(), "drain", DEADLINE, SETTINGS, NOW);
-    const after = mergePatch(n, patch);
+    const after = applyMergePatch(n, patch);
     assert.equal(after.spec?.unschedulable, true);
     assert.deepEqual(
       after.spec?.taints?.map((t) => [t.key, t.value, t.effect]),
@@ -178,7 +131,10 @@ describe("node record", () => {
     assert.equal(record.cordoned, false);
     assert.deepEqual(record.taints, []);
     assert.equal(record.lbExcluded, false);
-    const released = mergePatch(mergePatch(n, patch), releasePatch(mergePatch(n, patch), record));
+    const released = applyMergePatch(
+      applyMergePatch(n, patch),
+      releasePatch(applyMergePatch(n, patch), record),
+    );
     assert.equal(released.spec?.unschedulable, true, "operator's cordon stays");
     assert.equal(released.spec?.taints?.length, 1);
     assert.equal(released.metadata?.labels?.[LB_EXCLUDE_LABEL], "ops");
@@ -189,12 +145,12 @@ describe("node record", () => {
   test("release undoes exactly what nthd did, out-of-service taint included", () => {
     const n = node();
     const marked = markPatch(n, notice(), "drain", DEADLINE, SETTINGS, NOW);
-    let current = mergePatch(n, marked.patch);
-    current = mergePatch(current, outOfServicePatch(current, marked.record));
+    let current = applyMergePatch(n, marked.patch);
+    current = applyMergePatch(current, outOfServicePatch(current, marked.record));
     assert.ok(current.spec?.taints?.some((t) => t.key === OUT_OF_SERVICE_TAINT.key));
     const read = readRecord(current);
     assert.ok(read.ok && read.record?.outOfService);
-    const released = mergePatch(current, releasePatch(current, read.record));
+    const released = applyMergePatch(current, releasePatch(current, read.record));
     assert.equal(released.spec?.unschedulable, undefined);
     assert.equal(released.spec?.taints, undefined);
     assert.equal(released.metadata?.labels?.[LB_EXCLUDE_LABEL], undefined);
@@ -210,7 +166,7 @@ describe("node record", () => {
       SETTINGS,
       NOW,
     );
-    const after = mergePatch(n, first.patch);
+    const after = applyMergePatch(n, first.patch);
     const second = markPatch(after, notice(), "drain", DEADLINE, SETTINGS, NOW, first.record);
     assert.equal(second.record.cordoned, true, "nthd's own cordon from the first notice");
     assert.deepEqual(
@@ -227,9 +183,9 @@ describe("node record", () => {
   test("joining adds the notice once and only brings the deadline forward", () => {
     const n = node();
     const { record, patch } = markPatch(n, notice(), "drain", DEADLINE, SETTINGS, NOW);
-    const marked = mergePatch(n, patch);
+    const marked = applyMergePatch(n, patch);
     const sooner = new Date(DEADLINE.getTime() - 60_000);
-    const joined = mergePatch(
+    const joined = applyMergePatch(
       marked,
       joinPatch(marked, record, notice({ id: "asg-1", kind: "asg-terminate" }), sooner),
     );

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { V1Node } from "@kubernetes/client-node";
 import { cancelledId, stillHeld } from "../../src/drain/policy.ts";
 import {
   isScheduled,
@@ -13,52 +12,24 @@ import {
   STATE_LABEL,
 } from "../../src/drain/record.ts";
 import { DEFERRABLE_KINDS, drainStartFor, schedulePatch } from "../../src/drain/schedule.ts";
-import { NOTICE_KINDS, type Notice } from "../../src/notice.ts";
+import { NOTICE_KINDS } from "../../src/notice.ts";
+import { testConfig } from "../support/config.ts";
+import { applyMergePatch } from "../support/merge-patch.ts";
+import { node } from "../support/nodes.ts";
+import { NOW, noticeBuilder } from "../support/notices.ts";
 
-const NOW = new Date("2026-03-01T12:00:00Z");
 const IN_3_DAYS = new Date("2026-03-04T12:00:00Z");
 const LEAD = 600;
 
-function notice(over: Partial<Notice> = {}): Notice {
-  return {
-    id: "instance-event-0a1b2c3d",
-    kind: "scheduled-maintenance",
-    instanceId: "i-0123456789abcdef0",
-    action: "drain",
-    deadline: IN_3_DAYS,
-    receivedAt: NOW,
-    source: "imds",
-    detail: { eventId: "instance-event-0a1b2c3d", code: "system-reboot" },
-    ...over,
-  };
-}
+const notice = noticeBuilder({
+  id: "instance-event-0a1b2c3d",
+  kind: "scheduled-maintenance",
+  deadline: IN_3_DAYS,
+  source: "imds",
+  detail: { eventId: "instance-event-0a1b2c3d", code: "system-reboot" },
+});
 
-function node(over: { unschedulable?: boolean; labels?: Record<string, string> } = {}): V1Node {
-  return {
-    metadata: { name: "n1", resourceVersion: "7", labels: over.labels ?? {}, annotations: {} },
-    spec: over.unschedulable ? { unschedulable: true } : {},
-  };
-}
-
-/** Applies a JSON merge patch (RFC 7386) so tests check the resulting node. */
-function mergePatch<T>(target: T, patch: unknown): T {
-  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch as T;
-  const out: Record<string, unknown> =
-    typeof target === "object" && target !== null && !Array.isArray(target)
-      ? { ...(target as object) }
-      : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out as T;
-}
-
-const SETTINGS = {
-  taintNode: true,
-  taintEffect: "NoSchedule" as const,
-  excludeFromLoadBalancers: true,
-};
+const SETTINGS = testConfig({ taintNode: true, excludeFromLoadBalancers: true });
 
 describe("when a notice's drain starts", () => {
   test("planned work far ahead starts `lead` seconds before its deadline", () => {
@@ -95,11 +66,11 @@ describe("scheduled record", () => {
   test("records the notice and its start, and changes nothing else on the node", () => {
     const n = node();
     const { patch, record } = schedulePatch(n, notice(), "drain", IN_3_DAYS, drainAt, NOW);
-    const after = mergePatch(n, patch);
+    const after = applyMergePatch(n, patch);
     assert.equal(after.spec?.unschedulable, undefined, "not cordoned");
     assert.equal(after.spec?.taints, undefined);
     assert.deepEqual(after.metadata?.labels, { [STATE_LABEL]: "scheduled" });
-    assert.equal(after.metadata?.resourceVersion, "7");
+    assert.equal(after.metadata?.resourceVersion, "42");
     assert.equal(readState(after), "scheduled");
     const read = readRecord(after);
     assert.ok(read.ok && read.record);
@@ -117,8 +88,8 @@ describe("scheduled record", () => {
   test("a cancel removes the record and leaves an operator's cordon", () => {
     const n = node({ unschedulable: true, labels: { team: "a" } });
     const { patch, record } = schedulePatch(n, notice(), "drain", IN_3_DAYS, drainAt, NOW);
-    const scheduled = mergePatch(n, patch);
-    const released = mergePatch(scheduled, releasePatch(scheduled, record));
+    const scheduled = applyMergePatch(n, patch);
+    const released = applyMergePatch(scheduled, releasePatch(scheduled, record));
     assert.equal(released.spec?.unschedulable, true);
     assert.deepEqual(released.metadata?.labels, { team: "a" });
     assert.equal(released.metadata?.annotations?.[RECORD_ANNOTATION], undefined);
@@ -127,7 +98,7 @@ describe("scheduled record", () => {
   test("the cordon at the start keeps the notice in place and works out nthd's changes afresh", () => {
     const n = node();
     const first = schedulePatch(n, notice(), "drain", IN_3_DAYS, drainAt, NOW);
-    const scheduled = mergePatch(n, first.patch);
+    const scheduled = applyMergePatch(n, first.patch);
     const later = new Date(drainAt.getTime() + 1000);
     const { patch, record } = markPatch(
       scheduled,
@@ -138,7 +109,7 @@ describe("scheduled record", () => {
       later,
       first.record,
     );
-    const marked = mergePatch(scheduled, patch);
+    const marked = applyMergePatch(scheduled, patch);
     assert.equal(marked.spec?.unschedulable, true);
     assert.equal(readState(marked), "draining");
     assert.equal(record.cordoned, true, "nthd cordoned, so a cancel uncordons");
@@ -156,10 +127,10 @@ describe("scheduled record", () => {
   test("a second scheduled event joins the record with the sooner start and deadline", () => {
     const n = node();
     const first = schedulePatch(n, notice(), "cordon", IN_3_DAYS, drainAt, NOW);
-    const scheduled = mergePatch(n, first.patch);
+    const scheduled = applyMergePatch(n, first.patch);
     const soonerDeadline = new Date(IN_3_DAYS.getTime() - 86_400_000);
     const soonerStart = new Date(soonerDeadline.getTime() - LEAD * 1000);
-    const joined = mergePatch(
+    const joined = applyMergePatch(
       scheduled,
       joinPatch(
         scheduled,
@@ -191,8 +162,8 @@ describe("scheduled record", () => {
       SETTINGS,
       NOW,
     );
-    const after = mergePatch(n, marked.patch);
-    const joined = mergePatch(
+    const after = applyMergePatch(n, marked.patch);
+    const joined = applyMergePatch(
       after,
       joinPatch(after, marked.record, notice({ id: "x" }), IN_3_DAYS, {
         drainAt,

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import type { Notice } from "../../src/notice.ts";
 import { NOTICE_KINDS } from "../../src/notice.ts";
 import { poolValue } from "../../src/observe/labels.ts";
 import {
@@ -11,6 +10,7 @@ import {
   loadMetrics,
   observeCordoned,
 } from "../../src/observe/metrics.ts";
+import { noticeBuilder } from "../support/notices.ts";
 
 const { registry } = await loadMetrics();
 
@@ -31,15 +31,10 @@ function sample(f: Family, labels: Record<string, string>): number | undefined {
   return f.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 }
 
-const notice = (over: Partial<Notice> = {}): Notice => ({
+const notice = noticeBuilder({
   id: "evt-1",
-  kind: "spot-interruption",
-  instanceId: "i-0123456789abcdef0",
-  action: "drain",
   receivedAt: new Date("2024-05-01T10:00:10Z"),
-  source: "queue",
-  detail: {},
-  ...over,
+  deadline: undefined,
 });
 
 describe("metrics registry", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Notice, NoticeKind } from "../../src/notice.ts";
+
 import {
   completionDelayMs,
   deleteFor,
@@ -9,27 +10,22 @@ import {
   type NoticeTarget,
   noticePath,
 } from "../../src/sources/queue/disposition.ts";
+import { notice } from "../support/notices.ts";
 
 const node: NoticeTarget = { kind: "node", nodeName: "n1" };
 const foreign: NoticeTarget = { kind: "not-in-cluster" };
 const unmanaged: NoticeTarget = { kind: "not-managed" };
 const failed: NoticeTarget = { kind: "error", reason: "aws-api-error", message: "throttled" };
 
-function notice(kind: NoticeKind, detail: Record<string, unknown> = {}): Notice {
-  return {
-    id: "e1_i-0123456789abcdef0",
-    kind,
-    instanceId: "i-0123456789abcdef0",
-    action:
-      kind === "asg-launch"
-        ? "complete-launch"
-        : kind === "rebalance-recommendation"
-          ? "cordon"
-          : "drain",
-    receivedAt: new Date(0),
-    source: "queue",
-    detail,
-  };
+/** A queue notice of `kind` with the action its parser gives it. */
+function noticeOf(kind: NoticeKind, detail: Record<string, unknown> = {}): Notice {
+  const action =
+    kind === "asg-launch"
+      ? "complete-launch"
+      : kind === "rebalance-recommendation"
+        ? "cordon"
+        : "drain";
+  return notice({ kind, action, detail });
 }
 
 describe("messageDisposition", () => {
@@ -69,23 +65,26 @@ describe("noticePath", () => {
       "health-scheduled-change",
       "capacity-reservation-interruption",
     ] as const) {
-      assert.equal(noticePath(notice(kind), false, off), "record", kind);
+      assert.equal(noticePath(noticeOf(kind), false, off), "record", kind);
     }
   });
   test("a terminate hook drains and then completes", () => {
-    assert.equal(noticePath(notice("asg-terminate"), true, off), "drain-then-complete");
+    assert.equal(noticePath(noticeOf("asg-terminate"), true, off), "drain-then-complete");
     assert.equal(
-      noticePath(notice("asg-terminate"), false, off),
+      noticePath(noticeOf("asg-terminate"), false, off),
       "record",
       "no action to complete",
     );
   });
   test("a launch hook completes only when configured, never for a warm-pool launch", () => {
-    assert.equal(noticePath(notice("asg-launch"), true, off), "ignore");
-    assert.equal(noticePath(notice("asg-launch"), true, on), "complete-launch");
-    assert.equal(noticePath(notice("asg-launch", { destination: "WarmPool" }), true, on), "ignore");
+    assert.equal(noticePath(noticeOf("asg-launch"), true, off), "ignore");
+    assert.equal(noticePath(noticeOf("asg-launch"), true, on), "complete-launch");
     assert.equal(
-      noticePath(notice("asg-launch", { destination: "AutoScalingGroup" }), true, on),
+      noticePath(noticeOf("asg-launch", { destination: "WarmPool" }), true, on),
+      "ignore",
+    );
+    assert.equal(
+      noticePath(noticeOf("asg-launch", { destination: "AutoScalingGroup" }), true, on),
       "complete-launch",
     );
   });

@@ -129,3 +129,11 @@ export async function lifecycleState(
   if (!res.ok) throw new Error(`reading lifecycle actions answered ${res.status}`);
   return (await res.json()) as { actions: LifecycleAction[]; calls: LifecycleCall[] };
 }
+
+/** The lifecycle action opened with this token, as moto holds it now. */
+export async function lifecycleActionOf(
+  url: string,
+  token: string,
+): Promise<LifecycleAction | undefined> {
+  return (await lifecycleState(url)).actions.find((a) => a.LifecycleActionToken === token);
+}
