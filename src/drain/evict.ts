@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { classifyKubeError } from "../kube/api-error.ts";
 import type { KubeClient } from "../kube/client.ts";
+import { EVICTION_BACKOFF } from "./drain-estimate.ts";
 import { gracePeriodFor, type PlanSettings, type PodRef } from "./planner.ts";
 
 export type EvictionResult =
@@ -40,10 +41,8 @@ export interface EvictArgs {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
 }
 
-const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 10_000 };
-
 export async function evictPod(a: EvictArgs): Promise<EvictionResult> {
-  const backoff = a.backoff ?? DEFAULT_BACKOFF;
+  const backoff = a.backoff ?? EVICTION_BACKOFF;
   let refusals = 0;
   let failures = 0;
   let lastMessage = "";
