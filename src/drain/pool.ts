@@ -58,6 +58,15 @@ export function capacityTypeOf(labels: Record<string, string>): CapacityType | u
   );
 }
 
+/** The pool a node's labels name (no Auto Scaling group: labels do not carry it). */
+export function poolOfLabels(labels: Record<string, string>): Pool {
+  return {
+    instanceType: firstLabel(labels, INSTANCE_TYPE_LABELS),
+    availabilityZone: firstLabel(labels, ZONE_LABELS),
+    capacityType: capacityTypeOf(labels) ?? "unknown",
+  };
+}
+
 /**
  * The pool of the node a notice is about. Without a capacity label, a Spot
  * interruption still tells that the instance was Spot; other kinds say nothing.

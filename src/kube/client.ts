@@ -65,6 +65,11 @@ export interface KubeClient {
     opts?: CallOptions & { fromCache?: boolean },
   ): Promise<{ pods: V1Pod[]; resourceVersion: string }>;
   listPodDisruptionBudgets(opts?: CallOptions): Promise<V1PodDisruptionBudget[]>;
+  /**
+   * One page of a cluster-wide list (`limit`, then the `continue` token it
+   * returned), so a large collection is read and dropped a page at a time.
+   */
+  listPage<T>(resource: PagedResource, opts: PageOptions): Promise<Page<T>>;
   /** policy/v1 Eviction. Throws NthdError; its context.kind/status tell 429 from 404 etc. */
   evictPod(namespace: string, name: string, opts: EvictOptions): Promise<void>;
   createEvent(namespace: string, event: CoreV1Event, opts?: CallOptions): Promise<void>;
@@ -89,6 +94,28 @@ export interface KubeClient {
   ): Promise<void>;
   /** Closes the connection pool (open watches end). */
   close(): Promise<void>;
+}
+
+/** The collections read page by page, and where they are. */
+const PAGED_PATHS = {
+  nodes: "/api/v1/nodes",
+  pods: "/api/v1/pods",
+  poddisruptionbudgets: "/apis/policy/v1/poddisruptionbudgets",
+} as const;
+export type PagedResource = keyof typeof PAGED_PATHS;
+
+export interface PageOptions extends CallOptions {
+  readonly limit: number;
+  readonly continue?: string;
+  readonly labelSelector?: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Token for the next page; undefined after the last one. */
+  readonly continue: string | undefined;
+  /** Objects after this page, when the server says (not with a label selector). */
+  readonly remaining: number | undefined;
 }
 
 const MERGE_PATCH = "application/merge-patch+json";
@@ -218,6 +245,26 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         path: "/apis/policy/v1/poddisruptionbudgets",
       });
       return list.items ?? [];
+    },
+
+    async listPage<T>(resource: PagedResource, o: PageOptions): Promise<Page<T>> {
+      const list = await call<{
+        items?: T[];
+        metadata?: { continue?: string; remainingItemCount?: number };
+      }>(`listing ${resource}`, o, {
+        method: "GET",
+        path: PAGED_PATHS[resource],
+        query: {
+          limit: o.limit,
+          continue: o.continue || undefined,
+          labelSelector: o.labelSelector || undefined,
+        },
+      });
+      return {
+        items: list.items ?? [],
+        continue: list.metadata?.continue || undefined,
+        remaining: list.metadata?.remainingItemCount,
+      };
     },
 
     async evictPod(namespace, name, o) {

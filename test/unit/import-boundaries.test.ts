@@ -107,6 +107,13 @@ const PURE_MODULES = [
   "src/drain/pool.ts",
   "src/drain/outcome.ts",
   "src/drain/report.ts",
+  "src/drain/workload.ts",
+  "src/drain/drain-estimate.ts",
+  "src/drain/simulated-time.ts",
+  "src/drain/audit.ts",
+  "src/drain/audit-findings.ts",
+  "src/drain/audit-snapshot.ts",
+  "src/drain/audit-notice.ts",
   "src/aws-ids.ts",
 ];
 const pureModule = (file: string): boolean =>
