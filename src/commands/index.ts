@@ -10,4 +10,5 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   setup: async () => (await import("./setup/command.ts")).setupCommand,
   teardown: async () => (await import("./setup/command.ts")).teardownCommand,
   doctor: async () => (await import("./doctor/command.ts")).doctorCommand,
+  audit: async () => (await import("./audit/command.ts")).auditCommand,
 };

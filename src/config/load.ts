@@ -74,7 +74,12 @@ interface Given {
  * aliases), then default. An empty string counts as unset, as in NTH.
  * Throws NthdError CONFIG_INVALID naming the setting, the value and what is allowed.
  */
-export function loadConfig(argv: readonly string[], env: Env): LoadedConfig {
+export function loadConfig(
+  argv: readonly string[],
+  env: Env,
+  /** false for operator commands that read the drain settings but run no mode (`nthd audit`). */
+  opts: { modeRules?: boolean } = {},
+): LoadedConfig {
   const { flags, positionals } = readFlags(argv);
   const config: Record<string, unknown> = {};
   const given = new Map<SettingKey, Given>();
@@ -109,7 +114,7 @@ export function loadConfig(argv: readonly string[], env: Env): LoadedConfig {
   }
   const typed = config as Config;
   const mode = modeOf(typed);
-  checkTogether(typed, mode, given);
+  checkTogether(typed, mode, given, opts.modeRules ?? true);
   return { config: typed, mode, positionals, deprecatedUsed };
 }
 
@@ -118,10 +123,15 @@ function describe({ origin, raw }: Given): string {
 }
 
 /** The table's mode rules (`requiredIn`, `onlyIn`), then its cross-setting CHECKS. */
-function checkTogether(config: Config, mode: Mode, given: ReadonlyMap<SettingKey, Given>): void {
+function checkTogether(
+  config: Config,
+  mode: Mode,
+  given: ReadonlyMap<SettingKey, Given>,
+  modeRules: boolean,
+): void {
   const named = (key: SettingKey): Given =>
     given.get(key) ?? { origin: SETTINGS[key].env[0] as string, raw: "" };
-  for (const key of KEYS) {
+  for (const key of modeRules ? KEYS : []) {
     const spec: AnySetting = SETTINGS[key];
     const value = config[key];
     if (spec.requiredIn === mode && (value === "" || value === undefined)) {
