@@ -466,6 +466,28 @@ export const SETTINGS = {
     description: "Complete launch lifecycle actions once the instance's node is Ready.",
   }),
 
+  auditIntervalSeconds: setting({
+    flag: "audit-interval",
+    env: ["NTHD_AUDIT_INTERVAL_SECONDS"],
+    parse: intOr(0, 60, 86400),
+    default: 0,
+    onlyIn: "queue",
+    group: "queue",
+    description:
+      "Every this many seconds, audit the nodes' drains against a Spot notice (as `nthd audit` does) and export the verdicts as nthd_audit_* metrics. 0: off. An audit lists every pod in pages of 500 and is skipped while drains run; at 1,000 nodes and 10,000 pods it costs about a second of CPU (docs/audit.md).",
+  }),
+  auditNodeSelector: setting({
+    flag: "audit-node-selector",
+    env: ["NTHD_AUDIT_NODE_SELECTOR"],
+    parse: text,
+    default: "",
+    hint: "label selector",
+    onlyIn: "queue",
+    group: "queue",
+    description:
+      "Label selector (kubectl -l syntax) of the nodes the periodic audit looks at. Empty: every node.",
+  }),
+
   // --- observability -------------------------------------------------------
   logLevel: setting({
     flag: "log-level",

@@ -1,6 +1,7 @@
 import { createAwsClients } from "../aws/clients.ts";
 import { errorMessage, NthdError } from "../errors.ts";
-import { createNodeIndex } from "../kube/node-index.ts";
+import { createNodeIndex, type NodeIndex } from "../kube/node-index.ts";
+import type { Logger } from "../observe/log.ts";
 import { readiness } from "../observe/readiness.ts";
 import { startQueueSource } from "../sources/queue/consumer.ts";
 import { nodeLookupFrom } from "../sources/queue/resolve.ts";
@@ -24,6 +25,9 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
     onError: (err) => log.warn({ err: errorMessage(err) }, "node watch failed; restarting"),
   });
   await nodes.start();
+  // Ends the periodic audit with the mode, however the mode ends.
+  const stopAudit = new AbortController();
+  let audit: { done: Promise<void> } | undefined;
   ctx.engine.useNodeCache(nodes);
   readiness.set("kube", true);
   try {
@@ -34,6 +38,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
     if (resumed.length > 0) log.info({ notices: resumed.length }, "resumed recorded work");
 
     readiness.set("source", true);
+    audit = await startAudit(ctx, nodes, log, stopAudit.signal);
     await startQueueSource({
       config,
       sqs: aws.sqs,
@@ -46,7 +51,30 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
       signal: ctx.signal,
     });
   } finally {
+    stopAudit.abort();
+    await audit?.done;
     await nodes.stop();
     for (const client of [aws.sqs, aws.ec2, aws.autoscaling]) client.destroy();
   }
+}
+
+/** The periodic drain audit, when NTHD_AUDIT_INTERVAL_SECONDS asks for it (its code is loaded only then). */
+async function startAudit(
+  ctx: ModeContext,
+  nodes: NodeIndex,
+  log: Logger,
+  stop: AbortSignal,
+): Promise<{ done: Promise<void> } | undefined> {
+  const { config } = ctx.loaded;
+  if (config.auditIntervalSeconds === 0) return undefined;
+  const { startAuditMetrics } = await import("./audit-metrics.ts");
+  const done = startAuditMetrics({
+    kube: ctx.kube,
+    nodes,
+    busy: () => ctx.engine.active().length > 0,
+    config,
+    log,
+    signal: AbortSignal.any([ctx.signal, stop]),
+  });
+  return { done };
 }

@@ -122,6 +122,10 @@ export const IMDS_MONITOR_NTH_NAME: Record<ImdsMonitor, EventErrorWhere> = {
 export const CAPACITY_TYPES = ["spot", "on-demand", "capacity-block", "unknown"] as const;
 export type CapacityType = (typeof CAPACITY_TYPES)[number];
 
+/** How a periodic drain audit (queue mode) ended: done, skipped while drains ran, failed. */
+export const AUDIT_RUN_RESULTS = ["ok", "skipped", "error"] as const;
+export type AuditRunResult = (typeof AUDIT_RUN_RESULTS)[number];
+
 /** One webhook request attempt, and a notification's final result. */
 export const WEBHOOK_ATTEMPT_RESULTS = [
   "success",

@@ -99,6 +99,52 @@ export const interruptions = counter(
   ["kind", "instance_type", "availability_zone", "capacity_type", "asg"],
 );
 
+// --- drain audit (queue mode, NTHD_AUDIT_INTERVAL_SECONDS) ---------------------
+// Gauges of the last audit, reset before each is written so pools and PDBs
+// that no longer exist disappear. Several replicas export the same values:
+// aggregate with max, not sum.
+
+export const auditNodes = gauge(
+  "nthd_audit_nodes",
+  "Nodes the last drain audit looked at, per capacity pool.",
+  ["instance_type", "availability_zone", "capacity_type"],
+);
+export const auditNodesAtRisk = gauge(
+  "nthd_audit_nodes_at_risk",
+  "Nodes whose drain the last audit found would not finish within a Spot notice (or would lose a pod nothing recreates), per capacity pool.",
+  ["instance_type", "availability_zone", "capacity_type"],
+);
+export const auditBlockingPdbs = gauge(
+  "nthd_audit_blocking_pdbs",
+  "PodDisruptionBudgets that would hold pods past a Spot notice in the last audit (every one, uncapped).",
+  [],
+);
+export const auditBlockingPdbPods = gauge(
+  "nthd_audit_blocking_pdb_pods",
+  "Pods a PodDisruptionBudget would hold past a Spot notice, nodes audited one at a time; the 50 PDBs holding most, to bound the series.",
+  ["pdb_namespace", "pdb"],
+);
+export const auditZonePodsLate = gauge(
+  "nthd_audit_zone_pods_late",
+  "Pods that would be cut short or still there at the deadline if every Spot node of the zone were interrupted at once.",
+  ["availability_zone"],
+);
+export const auditLastRun = gauge(
+  "nthd_audit_last_run_timestamp_seconds",
+  "Unix time the last drain audit finished.",
+  [],
+);
+export const auditRunSeconds = gauge(
+  "nthd_audit_run_seconds",
+  "How long the last drain audit took (reading the cluster and auditing every node).",
+  [],
+);
+export const auditRuns = counter(
+  "nthd_audit_runs_total",
+  "Drain audits, by result (ok, skipped while drains ran, error).",
+  ["result"],
+);
+
 // --- sources -----------------------------------------------------------------
 
 export const queueMessagesReceived = counter(

@@ -2,6 +2,7 @@ import type { Notice, NoticeKind, NoticeSource } from "../notice.ts";
 import type {
   ActionName,
   ActionResult,
+  AuditRunResult,
   AwsCallResult,
   AwsOperation,
   DrainFailureReason,
@@ -139,6 +140,53 @@ export function countInterruption(kind: NoticeKind, pool: Pool): void {
     asg: poolValue(pool.asg),
   };
   record((f) => f.interruptions.inc(labels));
+}
+
+/** The figures of one drain audit, as queue mode's audit metrics export them. */
+export interface AuditFigures {
+  readonly pools: readonly {
+    readonly pool: Pool;
+    readonly nodes: number;
+    readonly atRisk: number;
+  }[];
+  /** Blocking PDBs with the pods each holds back, most first; already capped. */
+  readonly blockingPdbs: readonly {
+    readonly namespace: string;
+    readonly name: string;
+    readonly pods: number;
+  }[];
+  readonly blockingPdbCount: number;
+  readonly zones: readonly { readonly zone: string; readonly podsLate: number }[];
+  readonly finishedAt: Date;
+  readonly seconds: number;
+}
+
+export function setAuditFigures(a: AuditFigures): void {
+  record((f) => {
+    for (const g of [f.auditNodes, f.auditNodesAtRisk, f.auditBlockingPdbPods, f.auditZonePodsLate])
+      g.reset();
+    for (const { pool, nodes, atRisk } of a.pools) {
+      const labels = {
+        instance_type: poolValue(pool.instanceType),
+        availability_zone: poolValue(pool.availabilityZone),
+        capacity_type: pool.capacityType ?? "unknown",
+      };
+      f.auditNodes.set(labels, nodes);
+      f.auditNodesAtRisk.set(labels, atRisk);
+    }
+    for (const p of a.blockingPdbs) {
+      f.auditBlockingPdbPods.set({ pdb_namespace: p.namespace, pdb: p.name }, p.pods);
+    }
+    f.auditBlockingPdbs.set(a.blockingPdbCount);
+    for (const z of a.zones)
+      f.auditZonePodsLate.set({ availability_zone: poolValue(z.zone) }, z.podsLate);
+    f.auditLastRun.set(a.finishedAt.getTime() / 1000);
+    f.auditRunSeconds.set(a.seconds);
+  });
+}
+
+export function countAuditRun(result: AuditRunResult): void {
+  record((f) => f.auditRuns.inc({ result }));
 }
 
 export function countQueueReceived(count: number): void {

@@ -418,6 +418,7 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
     ...["managedTag=x", "useProviderId=false", "deleteSqsMsgIfNodeNotFound=true"],
     ...["completeLifecycleActionDelaySeconds=2", "heartbeatInterval=30"],
     ...["sqsMsgVisibilityTimeoutSec=60", "completeLaunchLifecycleAction=true"],
+    ...["auditIntervalSeconds=300", "auditNodeSelector=karpenter.sh/capacity-type=spot"],
   ].flatMap((v) => ["--set", v]);
   const imdsOnly = [
     ...["instanceMetadataURL=http://127.0.0.1:1338", "metadataTries=4", "imdsPollIntervalMs=500"],

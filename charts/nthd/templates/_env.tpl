@@ -74,6 +74,8 @@ exactly the ones nthd reads.
   (list "HEARTBEAT_UNTIL" $v.heartbeatUntil)
   (list "SQS_MSG_VISIBILITY_TIMEOUT_SEC" $v.sqsMsgVisibilityTimeoutSec)
   (list "NTHD_COMPLETE_LAUNCH_LIFECYCLE_ACTION" $v.completeLaunchLifecycleAction)
+  (list "NTHD_AUDIT_INTERVAL_SECONDS" $v.auditIntervalSeconds)
+  (list "NTHD_AUDIT_NODE_SELECTOR" $v.auditNodeSelector)
   (list "AWS_ACCESS_KEY_ID" $v.awsAccessKeyID)
   (list "AWS_SECRET_ACCESS_KEY" $v.awsSecretAccessKey)
 | toJson -}}
