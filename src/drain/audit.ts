@@ -91,11 +91,19 @@ export interface Prepared {
   readonly pdbs: ReadonlyMap<string, V1PodDisruptionBudget>;
   readonly headroom: ReadonlyMap<string, number>;
   readonly startups: Map<string, number>;
+  /** PDBs by namespace: the planner then matches each pod against its own namespace's only. */
+  readonly pdbsByNamespace: ReadonlyMap<string, readonly V1PodDisruptionBudget[]>;
 }
 
 export function prepareAudit(snapshot: AuditSnapshot, options: AuditOptions): Prepared {
   const pdbs = new Map(snapshot.pdbs.map((p) => [pdbKeyOf(p), p]));
+  const pdbsByNamespace = new Map<string, V1PodDisruptionBudget[]>();
+  for (const pdb of snapshot.pdbs) {
+    const ns = pdb.metadata?.namespace ?? "";
+    pdbsByNamespace.set(ns, [...(pdbsByNamespace.get(ns) ?? []), pdb]);
+  }
   return {
+    pdbsByNamespace,
     snapshot,
     options,
     model: {
@@ -122,9 +130,10 @@ function plan(p: Prepared, nodes: readonly string[]): Planned {
   for (const name of nodes) {
     const pods = p.snapshot.podsByNode.get(name) ?? [];
     for (const pod of pods) out.pods.set(keyOf(pod), pod);
+    const namespaces = new Set(pods.map((pod) => pod.metadata?.namespace ?? ""));
     const drainPlan = planDrain({
       pods,
-      pdbs: p.snapshot.pdbs,
+      pdbs: [...namespaces].flatMap((ns) => p.pdbsByNamespace.get(ns) ?? []),
       now: options.now,
       deadline,
       settings: options.settings,

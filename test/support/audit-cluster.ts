@@ -117,33 +117,36 @@ export function node(
  * Deployments of `replicas` pods spread round-robin over the nodes, each with
  * a PDB allowing a fifth of its pods to be disrupted; one pod in 20 has a
  * 300 s grace period and one PDB in 10 allows nothing, so the audit has
- * findings to build. Pods are padded to `podBytes` of JSON.
+ * findings to build. Pods are made on demand (`podAt`), padded to about
+ * `podBytes` of JSON, so a caller need not hold them all.
  */
 export function syntheticCluster(o: {
   nodes: number;
   podsPerNode: number;
   replicas: number;
   podBytes?: number;
-}): { nodes: V1Node[]; pods: V1Pod[]; pdbs: V1PodDisruptionBudget[] } {
+}): {
+  nodes: V1Node[];
+  pdbs: V1PodDisruptionBudget[];
+  podCount: number;
+  podAt: (i: number) => V1Pod;
+} {
   const zones = ["us-east-1a", "us-east-1b", "us-east-1c"];
   const nodes = Array.from({ length: o.nodes }, (_, i) =>
     node(`ip-10-0-${i >> 8}-${i & 255}.ec2.internal`, { zone: zones[i % zones.length] }),
   );
-  const total = o.nodes * o.podsPerNode;
-  const pods: V1Pod[] = [];
-  for (let i = 0; i < total; i++) {
+  const podCount = o.nodes * o.podsPerNode;
+  const podAt = (i: number): V1Pod => {
     const d = Math.floor(i / o.replicas);
-    pods.push(
-      pod(`app-${d}-${i}`, {
-        ns: `ns-${d % 50}`,
-        app: `app-${d}`,
-        node: nodes[i % o.nodes]?.metadata?.name as string,
-        grace: i % 20 === 0 ? 300 : 30,
-        ...(o.podBytes ? { padBytes: o.podBytes } : {}),
-      }),
-    );
-  }
-  const deployments = Math.ceil(total / o.replicas);
+    return pod(`app-${d}-${i}`, {
+      ns: `ns-${d % 50}`,
+      app: `app-${d}`,
+      node: nodes[i % o.nodes]?.metadata?.name as string,
+      grace: i % 20 === 0 ? 300 : 30,
+      ...(o.podBytes ? { padBytes: o.podBytes } : {}),
+    });
+  };
+  const deployments = Math.ceil(podCount / o.replicas);
   const pdbs = Array.from({ length: deployments }, (_, d) =>
     pdb(`app-${d}`, `app-${d}`, {
       ns: `ns-${d % 50}`,
@@ -153,5 +156,5 @@ export function syntheticCluster(o: {
       expected: o.replicas,
     }),
   );
-  return { nodes, pods, pdbs };
+  return { nodes, pdbs, podCount, podAt };
 }
