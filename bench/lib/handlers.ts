@@ -120,7 +120,7 @@ function imdsEnv(spec: { nodeName: string; metadataUrl: string }): Record<string
  * handler as `X`: a way to profile (`BENCH_NTHD_NODE_OPTIONS=--cpu-prof`) or
  * to try a non-default setting without editing the scripts.
  */
-function passThrough(prefix: string): Record<string, string> {
+export function passThrough(prefix: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith(prefix) && key.length > prefix.length && value !== undefined) {
