@@ -2,6 +2,8 @@
 // cluster runs a workload guarded by a PodDisruptionBudget; an EventBridge
 // rule feeds an SQS queue (moto); nthd runs as it would in a cluster; a Spot
 // interruption warning arrives and nthd cordons and drains the node in time.
+// Before the warning, `nthd audit` says whether the nodes would drain in time.
+import { spawnSync } from "node:child_process";
 import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import {
   EventBridgeClient,
@@ -119,6 +121,23 @@ try {
   const victim = nodes[0] as { name: string; id: string };
   say(`\nCluster ready: ${nodes.length} nodes, 6 checkout pods, PDB maxUnavailable=1.`);
   for (const node of nodes) say(`  ${node.name}  ${node.id}  pods=${await podsOn(node.name)}`);
+
+  // Before any notice: would these nodes drain in time? (docs/audit.md) The
+  // audit reads the PDB's status, so wait for the disruption controller.
+  await eventually("the PDB's status", async () => {
+    const pdb = await kc
+      .makeApiClient(PolicyV1Api)
+      .readNamespacedPodDisruptionBudget({ namespace, name: "checkout" });
+    return pdb.status?.currentHealthy === 6 && pdb.status.expectedPods === 6 ? true : undefined;
+  });
+  say("\nnthd audit -l demo=true (before any notice comes):\n");
+  const audit = spawnSync(process.execPath, ["src/main.ts", "audit", "-l", "demo=true"], {
+    cwd: new URL("..", import.meta.url).pathname,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", KUBECONFIG: ground.kubeconfig },
+  });
+  process.stdout.write(audit.stdout.replace(/^/gm, "  "));
+  if (audit.status !== 0 && audit.status !== 1) say(`  nthd audit failed: ${audit.stderr}`);
 
   // nthd in queue mode, configured with aws-node-termination-handler's variables.
   const probesPort = await freePort();
