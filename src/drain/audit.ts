@@ -284,16 +284,18 @@ export function auditTogether(
 
 const keyOf = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
-/** The group whose interruption would hurt most: most pods cut short or left, then most nodes. */
+/** The group whose interruption would hurt most: most pods cut short or left, then most blockers, then most nodes. */
 export function worstTogether(
   p: Prepared,
   scope: TogetherScope,
   zone?: string,
 ): TogetherEstimate | undefined {
+  // Pods hurt first, blockers break ties (no zone has a million of them); groups
+  // come largest first and a tie keeps the earlier one.
+  const harm = (x: TogetherEstimate) => (x.pods.cut + x.pods.left) * 1e6 + x.blockers.length;
   let worst: TogetherEstimate | undefined;
   for (const group of togetherGroups(p.snapshot.nodes, scope, zone)) {
     const e = auditTogether(p, scope, group);
-    const harm = (x: TogetherEstimate) => x.pods.cut + x.pods.left + x.blockers.length;
     if (!worst || harm(e) > harm(worst)) worst = e;
   }
   return worst;

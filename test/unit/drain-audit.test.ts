@@ -242,6 +242,17 @@ describe("drain audit: nodes interrupted together", () => {
     assert.equal(t.nodesInTime, 1, "the first db pod goes at once; the second waits and is cut");
   });
 
+  test("the zone shown is the one whose interruption does most harm, not the largest", () => {
+    const pods = [
+      pod("web-1", { app: "web", node: "a1" }),
+      pod("web-2", { app: "web", node: "a2" }),
+      pod("slow-1", { app: "slow", grace: 300, node: "b1" }),
+    ];
+    const p = prepareAudit(cluster(nodes, pods), options());
+    assert.equal(worstTogether(p, "spot-zone")?.zone, "us-east-1b");
+    assert.equal(worstTogether(p, "spot-zone", "us-east-1a")?.zone, "us-east-1a");
+  });
+
   test("too few drain slots and a low API rate are named with the setting to raise", () => {
     const many = Array.from({ length: 20 }, (_, i) => node(`n${i}`));
     const pods = many.flatMap((n, i) =>
