@@ -116,6 +116,32 @@ for (const [suffix, code, eventId] of ACTIVE) {
   };
 }
 
+// Active without EventId: the state decides, so it drains under an id made from what it has.
+CASES["maintenance-scheduled.instance-stop-active-no-event-id.derived.json"] = () => {
+  const parsed = parseScheduledEvents(
+    body("maintenance-scheduled.instance-stop-active-no-event-id.derived.json"),
+    ctx,
+  );
+  const n = only(parsed);
+  assert.equal(n.action, "drain");
+  assert.equal(n.id, "event-instance-stop-21-Jan-2019-09-00-43-GMT");
+  assert.equal(n.deadline?.toISOString(), "2019-01-21T09:00:43.000Z");
+  assert.match(parsed.ok ? (parsed.warnings?.join() ?? "") : "", /no EventId/);
+};
+
+// A pending interruption whose `action` is not a string: drained, the oddity reported.
+CASES["spot-instance-action.action-not-a-string.derived.json"] = () => {
+  const parsed = parseSpotInstanceAction(
+    body("spot-instance-action.action-not-a-string.derived.json"),
+    ctx,
+  );
+  const n = only(parsed);
+  assert.equal(n.action, "drain");
+  assert.equal(n.deadline?.toISOString(), "2017-09-18T08:22:00.000Z");
+  assert.equal(n.detail.instanceAction, "unknown");
+  assert.match(parsed.ok ? (parsed.warnings?.join() ?? "") : "", /`action` is a number/);
+};
+
 for (const state of ["canceled", "completed"] as const) {
   CASES[`maintenance-scheduled.system-reboot-${state}.derived.json`] = () => {
     const file = `maintenance-scheduled.system-reboot-${state}.derived.json`;
@@ -225,7 +251,7 @@ describe("IMDS parsers: ids and details", () => {
     assert.equal(n.detail.notBeforeUnparsed, true);
   });
 
-  it("returns one notice per event and keeps good events next to malformed ones", () => {
+  it("returns one notice per event, drains an active one even without EventId, and keeps good events next to malformed ones", () => {
     const text = JSON.stringify([
       {
         Code: "system-reboot",
@@ -244,9 +270,35 @@ describe("IMDS parsers: ids and details", () => {
       [
         ["instance-event-a", "drain"],
         ["instance-event-b-canceled", "uncordon"],
+        ["event-instance-stop-2", "drain"],
       ],
     );
-    assert.deepEqual(parsed.warnings, ["entry 2 has no EventId", "entry 3 is not an object"]);
+    assert.deepEqual(parsed.warnings, [
+      "entry 2 is active but has no EventId; drained as event-instance-stop-2",
+      "entry 3 is not an object",
+      "event-instance-stop-2: unreadable NotBefore, no deadline",
+    ]);
+  });
+
+  it("a finished event without EventId names nothing to undo", () => {
+    const parsed = parseScheduledEvents(
+      JSON.stringify([{ Code: "instance-stop", State: "completed" }]),
+      ctx,
+    );
+    assert.ok(!parsed.ok && "error" in parsed);
+    assert.match(parsed.error, /entry 0 has no EventId/);
+  });
+
+  it("an odd spot action or rebalance time is reported, never a reason to skip the notice", () => {
+    const spot = parseSpotInstanceAction('{"action": 7, "time": "2025-01-15T10:02:00Z"}', ctx);
+    assert.ok(spot.ok);
+    assert.equal(spot.notices[0]?.action, "drain");
+    assert.equal(spot.notices[0]?.deadline?.toISOString(), "2025-01-15T10:02:00.000Z");
+    assert.match(spot.warnings?.join() ?? "", /`action` is a number/);
+    const rebalance = parseRebalanceRecommendation('{"noticeTime": 1736935200}', ctx);
+    assert.ok(rebalance.ok);
+    assert.equal(rebalance.notices[0]?.action, "cordon");
+    assert.match(rebalance.warnings?.join() ?? "", /unreadable noticeTime 1736935200/);
   });
 
   it("says nothing is scheduled for an empty list", () => {

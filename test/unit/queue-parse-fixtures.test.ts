@@ -55,6 +55,11 @@ const EXPECTED: Record<string, Expected> = {
     asgTerm("i-0598c7d356eba48d7"),
   "asg-direct/lifecycle-notification.terminating.derived.json": asgTerm("i-0598c7d356eba48d7"),
   "asg-direct/lifecycle-notification.terminating.nth-fixture.json": asgTerm("i-040107f6ba000e5ee"),
+  // No token: drained all the same, and completed by instance id.
+  "asg-direct/lifecycle-notification.terminating.no-token.derived.json": asgTerm(
+    "i-0598c7d356eba48d7",
+    { warns: true },
+  ),
   "asg-direct/lifecycle-notification.terminating.origin-destination.derived.json":
     asgTerm("i-0598c7d356eba48d7"),
   "asg-direct/test-notification.doc-as-json.json": "ignore",
@@ -65,11 +70,14 @@ const EXPECTED: Record<string, Expected> = {
   "eventbridge/asg-launch-lifecycle-action.warmpool-ec2-to-warmpool.doc.json": launch(I0),
   "eventbridge/asg-launch-lifecycle-action.warmpool-warmpool-to-asg.doc.json": launch(I0),
   "eventbridge/asg-terminate-lifecycle-action.doc-2023.json": asgTerm(I0, { warns: true }),
+  "eventbridge/asg-terminate-lifecycle-action.no-token.derived.json": asgTerm(I0, { warns: true }),
   "eventbridge/asg-terminate-lifecycle-action.nth-fixture.json": asgTerm("i-0633ac2b0d9769723"),
   "eventbridge/asg-terminate-lifecycle-action.warmpool-asg-to-warmpool.doc.json": asgTerm(I0),
   "eventbridge/asg-test-notification-via-eventbridge.nth-fixture.json": "ignore",
   "eventbridge/ec2-state-change.pending.doc.json": "ignore",
   "eventbridge/ec2-state-change.pending.nth-fixture.json": "ignore",
+  // The state alone makes it irrelevant: the malformed instance id does not matter.
+  "eventbridge/ec2-state-change.running.malformed-instance-id.derived.json": "ignore",
   "eventbridge/ec2-state-change.shutting-down.derived.json": drain(
     "instance-state-change",
     "i-abcd1111",
@@ -88,6 +96,8 @@ const EXPECTED: Record<string, Expected> = {
     "i-12345678",
     { deadline: "2016-06-05T15:10:09.000Z" },
   ),
+  // Another service's Health event: ignored although it has no id and no time.
+  "eventbridge/health-s3-issue.no-id-no-time.derived.json": "ignore",
   "eventbridge/rebalance-recommendation.derived.json": cordon(I0),
   "eventbridge/rebalance-recommendation.doc.json": cordon(I0, { warns: true }),
   "eventbridge/rebalance-recommendation.nth-fixture.json": cordon("i-0b662ef9931388ba0"),
@@ -249,6 +259,32 @@ describe("notice facts", () => {
     assert.deepEqual(lifecycleActionOf(d), lifecycleActionOf(w));
     assert.equal(lifecycleActionOf(d)?.lifecycleHookName, "my-hook");
     assert.equal(w.detail.snsTopicArn, "arn:aws:sns:us-east-2:111122223333:ExampleTopic1");
+  });
+
+  it("a terminate action without a token is completed by instance id, in either shape", () => {
+    for (const file of [
+      "eventbridge/asg-terminate-lifecycle-action.no-token.derived.json",
+      "asg-direct/lifecycle-notification.terminating.no-token.derived.json",
+    ]) {
+      const parsed = parseFixture(file);
+      assert.ok(parsed.ok, file);
+      const [n] = parsed.notices;
+      assert.ok(n);
+      assert.equal(n.action, "drain");
+      const action = lifecycleActionOf(n);
+      assert.ok(action, `${file}: a lifecycle action to complete`);
+      assert.equal(action.lifecycleActionToken, undefined);
+      assert.equal(action.instanceId, n.instanceId);
+      assert.match(parsed.warnings?.join(" ") ?? "", /completed by instance id/);
+    }
+  });
+
+  it("a running instance's state change is ignored by its state, whatever its id", () => {
+    const parsed = parseFixture(
+      "eventbridge/ec2-state-change.running.malformed-instance-id.derived.json",
+    );
+    assert.ok(!parsed.ok && "ignore" in parsed);
+    assert.match(parsed.ignore, /"running"/);
   });
 
   it("launch actions record warm-pool origin and destination", () => {

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import type { Parsed } from "../../src/sources/parse-result.ts";
 import {
   HANDLED_EVENT_TYPES,
+  lifecycleActionOf,
   MAX_BODY_BYTES,
   parseQueueMessage,
 } from "../../src/sources/queue/parse.ts";
@@ -363,11 +364,23 @@ describe("Auto Scaling lifecycle messages", () => {
     );
   });
 
-  it("a missing token is an error", () => {
-    assert.match(
-      errorOf(parse(direct({ LifecycleActionToken: undefined }))),
-      /LifecycleActionToken/,
-    );
+  it("a missing token still drains, completed by instance id, with a warning", () => {
+    const parsed = parse(direct({ LifecycleActionToken: undefined }));
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const [n] = parsed.notices;
+    assert.equal(n?.action, "drain");
+    assert.equal(n && lifecycleActionOf(n)?.lifecycleActionToken, undefined);
+    assert.equal(n && lifecycleActionOf(n)?.instanceId, "i-0598c7d356eba48d7");
+    assert.match(parsed.warnings?.join() ?? "", /LifecycleActionToken missing/);
+  });
+
+  it("a missing hook name still drains, but leaves nothing to complete", () => {
+    const parsed = parse(direct({ LifecycleHookName: undefined }));
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const [n] = parsed.notices;
+    assert.equal(n?.action, "drain");
+    assert.equal(n && lifecycleActionOf(n), undefined);
+    assert.match(parsed.warnings?.join() ?? "", /cannot be completed/);
   });
 
   it("a bad instance id is an error", () => {

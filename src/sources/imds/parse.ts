@@ -38,15 +38,19 @@ const SCHEDULED_DONE_STATES = ["canceled", "completed"] as const;
 export function parseSpotInstanceAction(body: string, ctx: ParseContext): Parsed {
   const json = readObject(body, "spot/instance-action");
   if (!json.ok) return json;
-  const { action, time } = json.value;
-  if (action !== undefined && typeof action !== "string") {
-    return malformed("spot/instance-action: `action` is not a string");
-  }
+  const { action: rawAction, time } = json.value;
   // A 200 on this item means an interruption is pending, but an object with
   // neither field is not the documented body: report it rather than drain on it.
-  if (typeof action !== "string" && typeof time !== "string") {
+  if (typeof rawAction !== "string" && typeof time !== "string") {
     return malformed("spot/instance-action: body has neither `action` nor `time`");
   }
+  // Every action takes the instance away, so an odd `action` is reported, not
+  // a reason to skip the drain.
+  const action = typeof rawAction === "string" ? rawAction : undefined;
+  const oddAction =
+    rawAction === undefined || action !== undefined
+      ? []
+      : [`spot/instance-action: \`action\` is ${typeOf(rawAction)}, not a string`];
   const at = parseRfc3339(time);
   // An unreadable time must not stop the drain: assume the documented two minutes.
   const deadline = at ?? new Date(ctx.receivedAt.getTime() + SPOT_LEAD_MS);
@@ -66,21 +70,23 @@ export function parseSpotInstanceAction(body: string, ctx: ParseContext): Parsed
     },
   };
   const when = at ? at.toISOString() : `unparseable time ${JSON.stringify(time)}, assuming +2 min`;
-  return found(
-    [notice],
-    `spot interruption (${action ?? "unknown action"}) at ${when}`,
-    at ? [] : [`spot/instance-action: unreadable time ${JSON.stringify(time)}`],
-  );
+  return found([notice], `spot interruption (${action ?? "unknown action"}) at ${when}`, [
+    ...oddAction,
+    ...(at ? [] : [`spot/instance-action: unreadable time ${clip(time)}`]),
+  ]);
 }
 
 /** GET /latest/meta-data/events/recommendations/rebalance → {"noticeTime": "..."} (404 when none). */
 export function parseRebalanceRecommendation(body: string, ctx: ParseContext): Parsed {
   const json = readObject(body, "events/recommendations/rebalance");
   if (!json.ok) return json;
-  const { noticeTime } = json.value;
-  if (typeof noticeTime !== "string") {
+  const { noticeTime: rawTime } = json.value;
+  // The item is served only while a recommendation stands; its time only
+  // enriches the notice. An object without it is not the documented body.
+  if (rawTime === undefined) {
     return malformed("events/recommendations/rebalance: `noticeTime` is missing");
   }
+  const noticeTime = typeof rawTime === "string" ? rawTime : "";
   const at = parseRfc3339(noticeTime);
   const notice: Notice = {
     id: safeId(`rebalance-${ctx.instanceId}-${noticeTime || "unknown-time"}`),
@@ -94,8 +100,8 @@ export function parseRebalanceRecommendation(body: string, ctx: ParseContext): P
   };
   return found(
     [notice],
-    `rebalance recommendation at ${at ? at.toISOString() : JSON.stringify(noticeTime)}`,
-    at ? [] : [`rebalance: unreadable noticeTime ${JSON.stringify(noticeTime)}`],
+    `rebalance recommendation at ${at ? at.toISOString() : clip(rawTime)}`,
+    at ? [] : [`rebalance: unreadable noticeTime ${clip(rawTime)}`],
   );
 }
 
@@ -114,23 +120,31 @@ export function parseScheduledEvents(body: string, ctx: ParseContext): Parsed {
   // One entry per EventId; a terminal state wins because it can only follow `active`.
   const byId = new Map<string, Record<string, unknown>>();
   const problems: string[] = [];
+  const warningsBefore: string[] = [];
   for (const [i, entry] of parsed.value.entries()) {
     if (!isObject(entry)) {
       problems.push(`entry ${i} is not an object`);
       continue;
     }
     const { EventId } = entry;
-    if (typeof EventId !== "string" || EventId.trim() === "") {
-      problems.push(`entry ${i} has no EventId`);
-      continue;
+    let id = typeof EventId === "string" ? EventId.trim() : "";
+    if (id === "") {
+      // The state decides: an active event drains even without its id (one
+      // is made from what it has); any other state names nothing to undo.
+      if (!isActive(entry.State)) {
+        problems.push(`entry ${i} has no EventId`);
+        continue;
+      }
+      id = `event-${textOf(entry.Code) || "unknown"}-${textOf(entry.NotBefore) || i}`;
+      warningsBefore.push(`entry ${i} is active but has no EventId; drained as ${safeId(id)}`);
     }
-    const seen = byId.get(EventId);
-    if (!seen || isDone(entry.State)) byId.set(EventId, entry);
+    const seen = byId.get(id);
+    if (!seen || isDone(entry.State)) byId.set(id, entry);
   }
 
   const notices: Notice[] = [];
   const summary: string[] = [];
-  const warnings = [...problems];
+  const warnings = [...warningsBefore, ...problems];
   for (const [eventId, event] of byId) {
     const made = scheduledNotice(eventId, event, ctx);
     if ("notice" in made) {
@@ -249,6 +263,21 @@ function isDone(state: unknown): boolean {
     typeof state === "string" &&
     (SCHEDULED_DONE_STATES as readonly string[]).includes(state.toLowerCase())
   );
+}
+
+function isActive(state: unknown): boolean {
+  return typeof state === "string" && state.toLowerCase() === "active";
+}
+
+/** A value for a reason: JSON, cut to 60 characters. */
+function clip(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return "null";
+  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }
 
 function isKnownCode(code: string): boolean {

@@ -67,12 +67,19 @@ function isValidationError(err: unknown): boolean {
   );
 }
 
-/** What names one lifecycle action to Auto Scaling, for completing it or for a heartbeat. */
+/**
+ * What names one lifecycle action to Auto Scaling, for completing it or for
+ * a heartbeat: group and hook, the token when the message carried one, and
+ * always the instance id, which alone is enough (both calls accept it in
+ * place of the token).
+ */
 function actionIds(action: LifecycleAction) {
   return {
     AutoScalingGroupName: action.autoScalingGroupName,
     LifecycleHookName: action.lifecycleHookName,
-    LifecycleActionToken: action.lifecycleActionToken,
+    ...(action.lifecycleActionToken !== undefined
+      ? { LifecycleActionToken: action.lifecycleActionToken }
+      : {}),
     InstanceId: action.instanceId,
   };
 }

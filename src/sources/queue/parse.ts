@@ -74,6 +74,10 @@ function parseEvent(obj: JsonObject, ctx: ParseContext, warnings: string[]): Par
   if (parser === undefined) {
     return ignored(`EventBridge event ${label}: not a kind nthd acts on`);
   }
+  // Relevance first: fields the decision does not use must not turn an
+  // irrelevant event into a malformed one (and so a dead-letter message).
+  const skip = isObject(obj.detail) ? parser.irrelevant?.(obj.detail) : undefined;
+  if (skip !== undefined) return ignored(skip);
   const envelope = readEnvelope(obj);
   if (!envelope.ok) return envelope;
   return describe(parser.parse(envelope.event, ctx), envelope.event.detailType, warnings);

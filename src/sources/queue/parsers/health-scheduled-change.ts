@@ -6,27 +6,18 @@
  */
 import type { Notice } from "../../../notice.ts";
 import { found, ignored } from "../../parse-result.ts";
-import { instanceIdIn, isObject, parseAwsTime, show, str } from "./fields.ts";
+import { instanceIdIn, isObject, type JsonObject, parseAwsTime, show, str } from "./fields.ts";
 import { type EventParser, eventNotice, eventTimeOrReceipt } from "./types.ts";
 
 export const healthScheduledChange: EventParser = {
   source: "aws.health",
   detailTypes: ["AWS Health Event"],
   kind: "health-scheduled-change",
+  irrelevant: irrelevantHealthEvent,
   parse(event, ctx) {
     const d = event.detail;
-    const service = str(d, "service");
-    if (service !== "EC2") {
-      return ignored(`AWS Health event for service ${show(service)}: not EC2`);
-    }
-    const category = str(d, "eventTypeCategory");
-    if (category !== "scheduledChange") {
-      return ignored(`AWS Health event category ${show(category)}: not scheduledChange`);
-    }
-    // "closed" means the change is over or was cancelled: nothing left to prepare for.
-    if (d.statusCode === "closed") {
-      return ignored("AWS Health scheduled change is closed: nothing left to do");
-    }
+    const skip = irrelevantHealthEvent(d);
+    if (skip !== undefined) return ignored(skip);
     const instanceIds = affectedInstances(d.affectedEntities, event.resources);
     if (instanceIds.length === 0) {
       return ignored("AWS Health scheduled change names no EC2 instance");
@@ -53,6 +44,22 @@ export const healthScheduledChange: EventParser = {
     return found(notices);
   },
 };
+
+/**
+ * Service, category and status decide whether nthd has anything to do;
+ * nothing else in the event is looked at before they have.
+ */
+function irrelevantHealthEvent(d: JsonObject): string | undefined {
+  const service = str(d, "service");
+  if (service !== "EC2") return `AWS Health event for service ${show(service)}: not EC2`;
+  const category = str(d, "eventTypeCategory");
+  if (category !== "scheduledChange") {
+    return `AWS Health event category ${show(category)}: not scheduledChange`;
+  }
+  // "closed" means the change is over or was cancelled: nothing left to prepare for.
+  if (d.statusCode === "closed") return "AWS Health scheduled change is closed: nothing left to do";
+  return undefined;
+}
 
 /** Instance ids among the affected entities (bare or ARN), else among `resources`; unique. */
 function affectedInstances(entities: unknown, resources: readonly string[]): string[] {

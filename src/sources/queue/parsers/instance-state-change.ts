@@ -1,11 +1,13 @@
 /**
  * "EC2 Instance State-change Notification". Only states that take the
- * instance away lead to a drain; pending/running are known and irrelevant.
+ * instance away lead to a drain; pending/running are known and irrelevant,
+ * and the state alone decides that: an event for `running` is deleted even
+ * when its instance id is missing or malformed.
  * For stopped/terminated the pods are already gone: the drain is clean-up.
  * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html
  */
-import { found, ignored, malformed } from "../../parse-result.ts";
-import { show } from "./fields.ts";
+import { found, malformed } from "../../parse-result.ts";
+import { type JsonObject, show } from "./fields.ts";
 import { ec2InstanceEventParser, eventNotice, eventTimeOrReceipt } from "./types.ts";
 
 /** The instance states NTH drains on; nthd keeps the same set. */
@@ -15,21 +17,25 @@ export const LEAVING_INSTANCE_STATES = [
   "shutting-down",
   "terminated",
 ] as const;
-const KNOWN_INSTANCE_STATES = ["pending", "running", ...LEAVING_INSTANCE_STATES];
+
+function isLeaving(state: unknown): boolean {
+  return (LEAVING_INSTANCE_STATES as readonly unknown[]).includes(state);
+}
+
+/** Any state that is a string and not a leaving one: the node is not going away. */
+function irrelevantState(detail: JsonObject): string | undefined {
+  const state = detail.state;
+  if (typeof state !== "string" || state === "" || isLeaving(state)) return undefined;
+  return `EC2 instance ${show(detail["instance-id"])} entered state ${show(state)}: the node is not going away`;
+}
 
 export const instanceStateChange = ec2InstanceEventParser(
   ["EC2 Instance State-change Notification"],
   "instance-state-change",
   (event, instanceId, ctx) => {
     const state = event.detail.state;
-    if (typeof state !== "string" || state === "") {
+    if (typeof state !== "string" || !isLeaving(state)) {
       return malformed("detail.state is missing or not a string");
-    }
-    if (!(LEAVING_INSTANCE_STATES as readonly string[]).includes(state)) {
-      if (!KNOWN_INSTANCE_STATES.includes(state)) ctx.warn(`unknown instance state ${show(state)}`);
-      return ignored(
-        `EC2 instance ${instanceId} entered state ${show(state)}: the node is not going away`,
-      );
     }
     eventTimeOrReceipt(event, ctx);
     // No deadline: the instance is already on its way out; the engine's own
@@ -47,4 +53,5 @@ export const instanceStateChange = ec2InstanceEventParser(
     );
     return found([notice]);
   },
+  irrelevantState,
 );

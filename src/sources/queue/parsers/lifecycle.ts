@@ -22,11 +22,15 @@ export const TRANSITION_LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING";
 export const TEST_NOTIFICATION = "autoscaling:TEST_NOTIFICATION";
 export type LifecycleTransition = typeof TRANSITION_TERMINATING | typeof TRANSITION_LAUNCHING;
 
-/** What CompleteLifecycleAction and RecordLifecycleActionHeartbeat need. */
+/**
+ * What CompleteLifecycleAction and RecordLifecycleActionHeartbeat need. Both
+ * calls accept the instance id in place of the token, so an action whose
+ * message carried no token is still completed (by instance id).
+ */
 export interface LifecycleAction {
   readonly autoScalingGroupName: string;
   readonly lifecycleHookName: string;
-  readonly lifecycleActionToken: string;
+  readonly lifecycleActionToken?: string;
   readonly instanceId: string;
   readonly transition: LifecycleTransition;
 }
@@ -58,11 +62,17 @@ export function lifecycleNotice(
   if (!isInstanceId(instanceId)) {
     return malformed("EC2InstanceId is missing or not an EC2 instance id");
   }
+  // Only the instance decides what to drain. Group and hook name are needed
+  // to complete the action, the token not even for that (the instance id
+  // stands in), so their absence is reported, never a reason to keep the
+  // message: the instance goes away whatever its message lacks.
   const groupName = str(record, "AutoScalingGroupName");
   const hookName = str(record, "LifecycleHookName");
   const token = str(record, "LifecycleActionToken");
-  if (groupName === undefined || hookName === undefined || token === undefined) {
-    return malformed("AutoScalingGroupName, LifecycleHookName or LifecycleActionToken missing");
+  if (groupName === undefined || hookName === undefined) {
+    ctx.warn("AutoScalingGroupName or LifecycleHookName missing: the action cannot be completed");
+  } else if (token === undefined) {
+    ctx.warn("LifecycleActionToken missing: the action is completed by instance id");
   }
   const terminating = expected === TRANSITION_TERMINATING;
   const notice = queueNotice(
@@ -70,7 +80,7 @@ export function lifecycleNotice(
       kind: terminating ? "asg-terminate" : "asg-launch",
       // The token names the lifecycle action whichever way it arrived, so the
       // same action seen via EventBridge and via the hook's own target dedupes.
-      eventKey: token,
+      eventKey: token ?? str(record, "RequestId") ?? `${groupName ?? "-"}/${hookName ?? "-"}`,
       instanceId,
       action: terminating ? "drain" : "complete-launch",
       // The hook's timeout is not in the message; the consumer knows it.
@@ -101,7 +111,6 @@ export function lifecycleActionOf(notice: Notice): LifecycleAction | undefined {
   if (
     typeof d.autoScalingGroupName !== "string" ||
     typeof d.lifecycleHookName !== "string" ||
-    typeof d.lifecycleActionToken !== "string" ||
     (transition !== TRANSITION_TERMINATING && transition !== TRANSITION_LAUNCHING)
   ) {
     return undefined;
@@ -109,7 +118,9 @@ export function lifecycleActionOf(notice: Notice): LifecycleAction | undefined {
   return {
     autoScalingGroupName: d.autoScalingGroupName,
     lifecycleHookName: d.lifecycleHookName,
-    lifecycleActionToken: d.lifecycleActionToken,
+    ...(typeof d.lifecycleActionToken === "string"
+      ? { lifecycleActionToken: d.lifecycleActionToken }
+      : {}),
     instanceId: notice.instanceId,
     transition,
   };

@@ -5,7 +5,7 @@
  */
 import { isInstanceId } from "../../../aws-ids.ts";
 import type { Notice, NoticeAction, NoticeKind } from "../../../notice.ts";
-import { malformed, type ParseResult } from "../../parse-result.ts";
+import { ignored, malformed, type ParseResult } from "../../parse-result.ts";
 import type { JsonObject } from "./fields.ts";
 
 export interface ParseContext {
@@ -33,6 +33,15 @@ export interface EventParser {
   readonly source: string;
   readonly detailTypes: readonly string[];
   readonly kind: NoticeKind;
+  /**
+   * Decides relevance from the fields that decide it, before anything else
+   * is checked: an ignore reason, or undefined to go on. An event that is
+   * irrelevant by its own account (an instance entering `running`, a Health
+   * event about another service) is deleted even when fields it does not
+   * need (instance id, envelope id, time) are missing or malformed;
+   * otherwise such a message would cycle into the dead-letter queue.
+   */
+  irrelevant?(detail: JsonObject): string | undefined;
   parse(event: EventEnvelope, ctx: ParseContext): ParseResult;
 }
 
@@ -89,18 +98,23 @@ export function eventNotice(
 /**
  * The parser of an aws.ec2 event about the one instance in
  * `detail.instance-id`: the id is checked here, so `parse` reads only the
- * kind's own fields.
+ * kind's own fields. `irrelevant` (see EventParser) runs first, so an event
+ * its own fields make irrelevant never fails on the id.
  */
 export function ec2InstanceEventParser(
   detailTypes: readonly string[],
   kind: NoticeKind,
   parse: (event: EventEnvelope, instanceId: string, ctx: ParseContext) => ParseResult,
+  irrelevant?: (detail: JsonObject) => string | undefined,
 ): EventParser {
   return {
     source: "aws.ec2",
     detailTypes,
     kind,
+    ...(irrelevant ? { irrelevant } : {}),
     parse(event, ctx) {
+      const skip = irrelevant?.(event.detail);
+      if (skip !== undefined) return ignored(skip);
       const instanceId = event.detail["instance-id"];
       if (!isInstanceId(instanceId)) {
         return malformed("detail.instance-id is missing or not an EC2 instance id");
