@@ -1,13 +1,15 @@
 /**
  * Evicts one pod through the Eviction API (policy/v1), retrying what may
  * pass: 429 means a PodDisruptionBudget would be violated right now, so it is
- * retried with capped exponential backoff and jitter until the deadline.
+ * retried with capped exponential backoff and jitter until the deadline. A
+ * 409 is "gone" only when a fresh read of the pod says so (evict-conflict.ts).
  * https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { classifyKubeError } from "../kube/api-error.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { EVICTION_BACKOFF } from "./drain-estimate.ts";
+import { afterConflict, type PodAfterConflict } from "./evict-conflict.ts";
 import { gracePeriodFor, type PlanSettings, type PodRef } from "./planner.ts";
 
 export type EvictionResult =
@@ -41,6 +43,16 @@ export interface EvictArgs {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
 }
 
+/** The pod as it is now, for afterConflict; a failed read is "unknown", never a throw. */
+async function readPod(a: EvictArgs): Promise<PodAfterConflict> {
+  try {
+    const pod = await a.kube.getPod(a.pod.namespace, a.pod.name, { signal: a.signal });
+    return pod === undefined ? { found: false } : { found: true, uid: pod.metadata?.uid };
+  } catch (err) {
+    return { unknown: true, reason: classifyKubeError(err).message };
+  }
+}
+
 export async function evictPod(a: EvictArgs): Promise<EvictionResult> {
   const backoff = a.backoff ?? EVICTION_BACKOFF;
   let refusals = 0;
@@ -64,9 +76,16 @@ export async function evictPod(a: EvictArgs): Promise<EvictionResult> {
       switch (info.kind) {
         case "not-found":
           return { status: "gone" };
-        case "conflict":
-          // The uid precondition failed: the pod we planned for no longer exists.
-          return { status: "gone" };
+        case "conflict": {
+          // A failed uid precondition (the pod was replaced) or a lost race on
+          // the PDB's status: only a fresh read of the pod tells which.
+          const decided = afterConflict(a.pod, await readPod(a));
+          if (decided.verdict === "gone") return { status: "gone" };
+          if (a.signal.aborted) return { status: "cancelled" };
+          lastMessage = `${info.message} (${decided.reason})`;
+          failures++;
+          break;
+        }
         case "too-many-requests":
           refusals++;
           a.onRefused?.(info.message);

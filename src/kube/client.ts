@@ -70,6 +70,8 @@ export interface KubeClient {
    * returned), so a large collection is read and dropped a page at a time.
    */
   listPage<T>(resource: PagedResource, opts: PageOptions): Promise<Page<T>>;
+  /** The pod, or undefined when it does not exist. */
+  getPod(namespace: string, name: string, opts?: CallOptions): Promise<V1Pod | undefined>;
   /** policy/v1 Eviction. Throws NthdError; its context.kind/status tell 429 from 404 etc. */
   evictPod(namespace: string, name: string, opts: EvictOptions): Promise<void>;
   createEvent(namespace: string, event: CoreV1Event, opts?: CallOptions): Promise<void>;
@@ -265,6 +267,18 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         continue: list.metadata?.continue || undefined,
         remaining: list.metadata?.remainingItemCount,
       };
+    },
+
+    async getPod(namespace, name, o) {
+      try {
+        return await call<V1Pod>(`getting pod ${namespace}/${name}`, o, {
+          method: "GET",
+          path: `/api/v1/namespaces/${segment(namespace)}/pods/${segment(name)}`,
+        });
+      } catch (err) {
+        if (err instanceof NthdError && err.context.kind === "not-found") return undefined;
+        throw err;
+      }
     },
 
     async evictPod(namespace, name, o) {

@@ -99,6 +99,7 @@ const PURE_MODULES = [
   "src/sources/imds/protocol.ts",
   "src/sources/imds/times.ts",
   "src/drain/planner.ts",
+  "src/drain/evict-conflict.ts",
   "src/drain/policy.ts",
   "src/drain/filters.ts",
   "src/drain/selector.ts",
