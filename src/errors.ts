@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   "AWS_PERMISSION",
   "MESSAGE_INVALID",
   "WEBHOOK",
+  /** A body or file over its size limit; context.what names it, context.limitBytes the limit. */
+  "BODY_TOO_LARGE",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -9,6 +9,7 @@
  */
 import type {
   CoreV1Event,
+  V1ListMeta,
   V1Node,
   V1NodeList,
   V1Pod,
@@ -36,6 +37,8 @@ export interface KubeClientOptions {
   readonly serviceAccountDir?: string;
   /** Environment for KUBECONFIG and KUBERNETES_SERVICE_HOST/PORT; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Objects per page of a cluster-wide list (nodes, PodDisruptionBudgets). Default 500, as client-go. */
+  readonly listPageSize?: number;
 }
 
 export interface CallOptions {
@@ -136,6 +139,7 @@ const segment = encodeURIComponent;
 export function createKubeClient(opts: KubeClientOptions): KubeClient {
   const limiter = createRateLimiter({ qps: opts.qps, burst: opts.burst });
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  const pageSize = opts.listPageSize ?? 500;
   // Resolved once; a bad kubeconfig fails the first call (CONFIG_INVALID), which start-up makes.
   const transport: Promise<Transport> = loadConnection({
     ...(opts.kubeconfigPath !== undefined ? { kubeconfigPath: opts.kubeconfigPath } : {}),
@@ -159,6 +163,33 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     } catch (err) {
       throw kubeError(what, err);
     }
+  }
+
+  /**
+   * A cluster-wide list, page by page (limit + continue), so no single
+   * answer grows with the cluster (http.ts caps each answer). Every page is
+   * part of one snapshot: the first page's resourceVersion is the list's.
+   */
+  async function listPaged<L extends { items?: unknown[]; metadata?: V1ListMeta }>(
+    what: string,
+    o: CallOptions | undefined,
+    req: { path: string; query: Record<string, string | undefined> },
+  ): Promise<{ items: NonNullable<L["items"]>; resourceVersion: string }> {
+    const items: unknown[] = [];
+    let resourceVersion: string | undefined;
+    let next: string | undefined;
+    do {
+      const page: L = await call<L>(what, o, {
+        method: "GET",
+        path: req.path,
+        query: { ...req.query, limit: pageSize, continue: next },
+      });
+      for (const item of page.items ?? []) items.push(item);
+      resourceVersion ??= page.metadata?.resourceVersion ?? "";
+      // Raw JSON: the field is "continue" (client-node's model calls it _continue).
+      next = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
+    } while (next !== undefined);
+    return { items: items as NonNullable<L["items"]>, resourceVersion: resourceVersion ?? "" };
   }
 
   async function watch(
@@ -220,12 +251,11 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     },
 
     async listNodes(o) {
-      const list = await call<V1NodeList>("listing nodes", o, {
-        method: "GET",
+      const { items, resourceVersion } = await listPaged<V1NodeList>("listing nodes", o, {
         path: "/api/v1/nodes",
         query: { labelSelector: o?.labelSelector || undefined },
       });
-      return { nodes: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "" };
+      return { nodes: items, resourceVersion };
     },
 
     async listPodsOnNode(nodeName, o) {
@@ -242,11 +272,12 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     },
 
     async listPodDisruptionBudgets(o) {
-      const list = await call<V1PodDisruptionBudgetList>("listing PodDisruptionBudgets", o, {
-        method: "GET",
-        path: "/apis/policy/v1/poddisruptionbudgets",
-      });
-      return list.items ?? [];
+      const { items } = await listPaged<V1PodDisruptionBudgetList>(
+        "listing PodDisruptionBudgets",
+        o,
+        { path: "/apis/policy/v1/poddisruptionbudgets", query: {} },
+      );
+      return items;
     },
 
     async listPage<T>(resource: PagedResource, o: PageOptions): Promise<Page<T>> {

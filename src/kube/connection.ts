@@ -6,10 +6,11 @@
  * file is actually used, so a pod on the in-cluster path never loads it.
  * https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { errorMessage, NthdError } from "../errors.ts";
+import { readTextFileCapped } from "../files.ts";
 import { connectionFromKubeconfigs, type KubeconfigFile } from "./kubeconfig.ts";
 
 /** Where a pod's service account credentials are mounted. */
@@ -85,7 +86,7 @@ export function inClusterConnection(env: NodeJS.ProcessEnv, dir: string): Connec
 
 function readInClusterFile(path: string, what: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readTextFileCapped(path);
   } catch (err) {
     throw new NthdError(
       "CONFIG_INVALID",
@@ -100,7 +101,7 @@ async function fromKubeconfigFiles(paths: readonly string[]): Promise<Connection
   for (const path of paths) {
     let text: string;
     try {
-      text = readFileSync(path, "utf8");
+      text = readTextFileCapped(path);
     } catch (err) {
       throw new NthdError(
         "CONFIG_INVALID",
@@ -110,7 +111,7 @@ async function fromKubeconfigFiles(paths: readonly string[]): Promise<Connection
     }
     files.push({ path, doc: await parseKubeconfig(path, text) });
   }
-  return connectionFromKubeconfigs(files, (path) => readFileSync(path, "utf8"));
+  return connectionFromKubeconfigs(files, (path) => readTextFileCapped(path));
 }
 
 /**

@@ -4,9 +4,10 @@
  * every non-2xx answer turned into a KubeApiError carrying the Status body.
  * No rate limiting here: client.ts puts the limiter in front of each call.
  */
-import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { errorMessage, NthdError } from "../errors.ts";
+import { readTextFileCapped } from "../files.ts";
+import { readBodyText, readCapped } from "../http/body.ts";
 import { createHttpPool } from "../http/pool.ts";
 import { VERSION } from "../version.ts";
 import { KubeApiError } from "./api-error.ts";
@@ -14,6 +15,16 @@ import type { Auth, Connection } from "./connection.ts";
 
 /** client-go re-reads token files this often; bound tokens are renewed well before expiry. */
 const TOKEN_REREAD_MS = 60_000;
+
+/**
+ * Longest JSON answer read. Lists of a large cluster are legitimate, so the
+ * client pages them (client.ts asks for 500 objects at a time, as client-go's
+ * reflector does): a page of 500 nodes is a few MiB up to about 20 MiB. A
+ * larger answer is not one nthd asked for.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** An error answer is a Status object of a few hundred bytes. */
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 export interface KubeRequest {
   readonly method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
@@ -29,6 +40,8 @@ export interface KubeRequest {
   readonly timeoutMs: number;
   /** Longest silence between body chunks; watches allow more than the headers timeout. */
   readonly bodyTimeoutMs?: number;
+  /** Largest JSON answer read (default MAX_RESPONSE_BYTES); past it the call fails with BODY_TOO_LARGE. */
+  readonly maxResponseBytes?: number;
 }
 
 export interface Transport {
@@ -79,7 +92,14 @@ export function createTransport(conn: Connection): Transport {
         bodyTimeout: req.bodyTimeoutMs ?? req.timeoutMs,
       });
       if (res.statusCode >= 200 && res.statusCode < 300) return res;
-      const text = await res.body.text().catch(() => "");
+      const text = await readCapped(res.body, {
+        maxBytes: MAX_ERROR_BODY_BYTES,
+        what: `${req.method} ${req.path}`,
+        source: "kube-api",
+      }).then(
+        (r) => r.bytes.toString("utf8"),
+        () => "",
+      );
       // A rotated token file may hold a newer token than the one just refused.
       if (res.statusCode === 401 && attempt === 1 && credentials.reload()) continue;
       throw new KubeApiError(res.statusCode, parseBody(text), res.headers);
@@ -90,7 +110,12 @@ export function createTransport(conn: Connection): Transport {
     source: conn.source,
     async json<T>(req: KubeRequest): Promise<T> {
       const res = await send(req);
-      const text = await res.body.text();
+      const text = await readBodyText(res.body, {
+        maxBytes: req.maxResponseBytes ?? MAX_RESPONSE_BYTES,
+        what: `response to ${req.method} ${req.path}`,
+        source: "kube-api",
+        declaredLength: res.headers["content-length"],
+      });
       return (text === "" ? {} : JSON.parse(text)) as T;
     },
     async stream(req) {
@@ -134,7 +159,7 @@ function createCredentials(auth: Auth): Credentials {
         readAt = Date.now();
         let next: string;
         try {
-          next = readFileSync(auth.path, "utf8").trim();
+          next = readTextFileCapped(auth.path).trim();
         } catch (err) {
           // Keep the last good token: a rotation replaces the file atomically,
           // so a failed read is a passing problem unless there never was one.

@@ -119,6 +119,10 @@ export const IMDS_MONITOR_NTH_NAME: Record<ImdsMonitor, EventErrorWhere> = {
   identity: "SPOT_ITN_MONITOR",
 };
 
+/** Whose body went over its size limit (see src/http/body.ts and src/files.ts). */
+export const BODY_SOURCES = ["kube-api", "imds", "webhook", "file"] as const;
+export type BodySource = (typeof BODY_SOURCES)[number];
+
 export const CAPACITY_TYPES = ["spot", "on-demand", "capacity-block", "unknown"] as const;
 export type CapacityType = (typeof CAPACITY_TYPES)[number];
 

@@ -188,6 +188,12 @@ export const imdsRequestErrors = counter(
   ["monitor", "reason"],
 );
 
+export const bodiesOverLimit = counter(
+  "nthd_body_over_limit_total",
+  "Response bodies and files nthd stopped reading at their size limit, by source (kube-api, imds, webhook, file).",
+  ["source"],
+);
+
 // --- webhooks and process state -----------------------------------------------
 
 export const webhookAttempts = counter(

@@ -5,6 +5,7 @@ import type {
   AuditRunResult,
   AwsCallResult,
   AwsOperation,
+  BodySource,
   DrainFailureReason,
   DrainOutcome,
   EventErrorWhere,
@@ -242,6 +243,10 @@ export function countWebhookAttempt(result: WebhookAttemptResult): void {
 
 export function countWebhook(result: WebhookResult): void {
   record((f) => f.webhooks.inc({ result }));
+}
+
+export function countBodyOverLimit(source: BodySource): void {
+  record((f) => f.bodiesOverLimit.inc({ source }));
 }
 
 export function setBuildInfo(version: string, mode: NoticeSource): void {

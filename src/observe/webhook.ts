@@ -1,12 +1,18 @@
-import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Dispatcher, ProxyAgent, request } from "undici";
 import type { Config } from "../config/index.ts";
 import { errorMessage, NthdError } from "../errors.ts";
+import { readTextFileCapped } from "../files.ts";
+import { readCapped } from "../http/body.ts";
 import type { WebhookAttemptResult } from "./labels.ts";
 import type { Logger } from "./log.ts";
 import { countWebhook, countWebhookAttempt } from "./metrics.ts";
 import { type CompiledTemplate, compileTemplate, type TemplateData } from "./webhook-template.ts";
+
+/** The receiver's answer is read for its status and the start of an error page only. */
+export const MAX_WEBHOOK_RESPONSE_BYTES = 64 * 1024;
+/** A template is a line or a short document; a file over this is not a template. */
+const MAX_TEMPLATE_FILE_BYTES = 1024 * 1024;
 
 export interface WebhookOptions {
   readonly url: string;
@@ -105,7 +111,20 @@ export class Webhook {
         signal: AbortSignal.any([timeout, this.#stop.signal]),
         ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       });
-      const text = await res.body.text();
+      // Only the status matters, and a few hundred bytes of an error page for
+      // the log: a receiver that answers with an endless body is cut off.
+      const { bytes, overLimit } = await readCapped(res.body, {
+        maxBytes: MAX_WEBHOOK_RESPONSE_BYTES,
+        what: "webhook response",
+        source: "webhook",
+      });
+      if (overLimit) {
+        this.#opts.log?.warn(
+          { status: res.statusCode, limitBytes: MAX_WEBHOOK_RESPONSE_BYTES },
+          "webhook response body over its limit: read no further",
+        );
+      }
+      const text = bytes.toString("utf8");
       if (res.statusCode >= 200 && res.statusCode < 300) {
         return { result: "success", retryable: false, detail: "" };
       }
@@ -151,7 +170,7 @@ export async function webhookFromConfig(
   if (c.webhookTemplateFile !== "") {
     origin = `WEBHOOK_TEMPLATE_FILE ${c.webhookTemplateFile}`;
     try {
-      source = await readFile(c.webhookTemplateFile, "utf8");
+      source = readTextFileCapped(c.webhookTemplateFile, MAX_TEMPLATE_FILE_BYTES);
     } catch (err) {
       throw new NthdError("CONFIG_INVALID", `invalid setting ${origin}: ${errorMessage(err)}`, {
         cause: err,

@@ -4,7 +4,8 @@
  * few retries. IMDS mode runs on every node, so this stays on undici alone.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { errorMessage, NthdError } from "../../errors.ts";
+import { errorMessage, isNthdError, NthdError } from "../../errors.ts";
+import { readBodyText } from "../../http/body.ts";
 import { createHttpPool, type HttpPool } from "../../http/pool.ts";
 import {
   backoffMs,
@@ -24,6 +25,12 @@ export const UNREACHABLE_HINT =
 
 /** After IMDSv2 failed and v1 is allowed, ask for a token again only this often. */
 const V1_RECHECK_MS = 300_000;
+
+/**
+ * Longest metadata body read. The items nthd reads are a few hundred bytes
+ * (a token at most 4 KiB); anything near this is not IMDS answering.
+ */
+export const MAX_IMDS_BODY_BYTES = 64 * 1024;
 
 export type ImdsAnswer = { found: true; body: string } | { found: false; status: number };
 
@@ -137,6 +144,13 @@ export class ImdsClient implements MetadataReader {
       return await this.#send(method, path, headers, signal);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
+      // An oversized body is an answer, not a network failure: no retry.
+      if (isNthdError(err, "BODY_TOO_LARGE")) {
+        throw new NthdError("IMDS_BAD_RESPONSE", `instance metadata ${err.message}`, {
+          cause: err,
+          context: { path, reason: "bad-response" },
+        });
+      }
       if (attempt >= this.#opts.tries) {
         throw new NthdError(
           "IMDS_UNREACHABLE",
@@ -169,7 +183,13 @@ export class ImdsClient implements MetadataReader {
       await res.body.dump();
       return { status: res.statusCode, headers: res.headers, body: undefined };
     }
-    return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+    const body = await readBodyText(res.body, {
+      maxBytes: MAX_IMDS_BODY_BYTES,
+      what: `${method} ${path}`,
+      source: "imds",
+      declaredLength: res.headers["content-length"],
+    });
+    return { status: res.statusCode, headers: res.headers, body };
   }
 
   async #backoff(nextTry: number, signal: AbortSignal | undefined): Promise<void> {
