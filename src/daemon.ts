@@ -11,8 +11,8 @@ import { readiness } from "./observe/readiness.ts";
 import { listenersFromConfig, type ObserveServer, startObserveServer } from "./observe/server.ts";
 import { VERSION } from "./version.ts";
 
-const API_HEALTH_INTERVAL_MS = 5_000;
-const API_HEALTH_TIMEOUT_MS = 4_000;
+/** A probe read from the API server's cache answers in milliseconds; 4 s is an outage. */
+const API_PROBE_TIMEOUT_MS = 4_000;
 
 /**
  * Runs the configured mode until SIGTERM/SIGINT. Each mode is imported
@@ -75,10 +75,10 @@ export async function runDaemon(loaded: LoadedConfig): Promise<number> {
     const probeNode = config.nodeName || "nthd-api-health-probe";
     const healthStop = new AbortController();
     const health = watchApiHealth({
-      probe: (signal) => kube.getNode(probeNode, { signal }),
+      contact: kube.contact,
+      probe: (signal) => kube.probe(probeNode, { signal, timeoutMs: API_PROBE_TIMEOUT_MS }),
       readiness,
-      intervalMs: API_HEALTH_INTERVAL_MS,
-      timeoutMs: API_HEALTH_TIMEOUT_MS,
+      idleMs: config.apiProbeIdleSeconds * 1000,
       log,
       signal: AbortSignal.any([stop.signal, healthStop.signal]),
     });

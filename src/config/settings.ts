@@ -120,6 +120,15 @@ export const SETTINGS = {
     group: "general",
     description: "Kubernetes API burst above the sustained rate.",
   }),
+  apiProbeIdleSeconds: setting({
+    flag: "api-probe-idle-seconds",
+    env: ["NTHD_API_PROBE_IDLE_SECONDS"],
+    parse: int(5, 3600),
+    default: 60,
+    group: "general",
+    description:
+      "Readiness follows nthd's own API requests; after this many seconds without any, one cheap read (a node from the API server's cache) checks the server is still there.",
+  }),
   useApiserverCache: setting({
     flag: "use-apiserver-cache",
     env: ["USE_APISERVER_CACHE"],

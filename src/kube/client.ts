@@ -17,9 +17,10 @@ import type {
   V1PodDisruptionBudgetList,
   V1PodList,
 } from "@kubernetes/client-node";
-import { NthdError } from "../errors.ts";
+import { isNthdError, NthdError } from "../errors.ts";
 import { kubeError } from "./api-error.ts";
 import { loadConnection } from "./connection.ts";
+import { ApiContact } from "./contact.ts";
 import { createTransport, type KubeRequest, type Transport } from "./http.ts";
 import { createRateLimiter, type Lane, type RateLimiter } from "./rate-limit.ts";
 import { consumeWatch, type WatchEventType } from "./watch.ts";
@@ -55,6 +56,15 @@ export interface EvictOptions extends CallOptions {
 
 export interface KubeClient {
   readonly limiter: RateLimiter;
+  /** What every request's outcome says about the API server (readiness is derived from it). */
+  readonly contact: ApiContact;
+  /**
+   * A cheap liveness read for readiness: GET one node from the API server's
+   * cache (resourceVersion=0, no etcd read; a 404 is an answer too). It
+   * bypasses the rate limiter, so it never waits behind evictions, and its
+   * `timeoutMs` counts as an outage (a caller's `signal` does not).
+   */
+  probe(nodeName: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   /** The node, or undefined when it does not exist. */
   getNode(name: string, opts?: CallOptions): Promise<V1Node | undefined>;
   /** JSON merge patch (RFC 7386); a metadata.resourceVersion in it is a precondition. */
@@ -140,6 +150,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
   const limiter = createRateLimiter({ qps: opts.qps, burst: opts.burst });
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   const pageSize = opts.listPageSize ?? 500;
+  const contact = new ApiContact();
   // Resolved once; a bad kubeconfig fails the first call (CONFIG_INVALID), which start-up makes.
   const transport: Promise<Transport> = loadConnection({
     ...(opts.kubeconfigPath !== undefined ? { kubeconfigPath: opts.kubeconfigPath } : {}),
@@ -154,13 +165,33 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     o: CallOptions | undefined,
     req: Omit<KubeRequest, "signal" | "timeoutMs">,
   ): Promise<T> {
+    const t = await transport.catch((err: unknown) => {
+      throw kubeError(what, err);
+    });
     try {
-      const t = await transport;
       await limiter.acquire(o?.lane ?? "normal", o?.signal);
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = o?.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
-      return await t.json<T>({ ...req, signal, timeoutMs });
     } catch (err) {
+      throw kubeError(what, err);
+    }
+    return send<T>(what, t, req, o?.signal, timeoutMs);
+  }
+
+  /** One request, its outcome recorded in `contact` unless the caller cancelled it. */
+  async function send<T>(
+    what: string,
+    t: Transport,
+    req: Omit<KubeRequest, "signal" | "timeoutMs">,
+    callerSignal: AbortSignal | undefined,
+    ms: number,
+  ): Promise<T> {
+    const timeout = AbortSignal.timeout(ms);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+    try {
+      const answer = await t.json<T>({ ...req, signal, timeoutMs: ms });
+      contact.succeeded();
+      return answer;
+    } catch (err) {
+      if (!callerSignal?.aborted && !isNthdError(err, "BODY_TOO_LARGE")) contact.failed(err);
       throw kubeError(what, err);
     }
   }
@@ -213,14 +244,51 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         // The server ends the watch itself; silence well past that means a dead connection.
         bodyTimeoutMs: (timeoutSeconds + 30) * 1000,
       });
-      consumeWatch(body, onEvent, onEnd, signal);
+      contact.succeeded();
+      consumeWatch(
+        body,
+        (type, object) => {
+          // Events and bookmarks prove the server is there: no probe needed.
+          contact.succeeded();
+          onEvent(type, object);
+        },
+        (err) => {
+          if (err !== undefined && !signal.aborted) contact.failed(err);
+          onEnd(err);
+        },
+        signal,
+      );
     } catch (err) {
+      if (!signal.aborted) contact.failed(err);
       throw kubeError(what, err);
     }
   }
 
   return {
     limiter,
+    contact,
+
+    async probe(nodeName, o) {
+      const t = await transport.catch((err: unknown) => {
+        throw kubeError("probing the API server", err);
+      });
+      try {
+        await send(
+          `probing the API server (node ${nodeName})`,
+          t,
+          {
+            method: "GET",
+            path: `/api/v1/nodes/${segment(nodeName)}`,
+            query: { resourceVersion: "0" },
+          },
+          o.signal,
+          o.timeoutMs,
+        );
+      } catch (err) {
+        if (err instanceof NthdError && err.context.kind === "not-found") return;
+        throw err;
+      }
+    },
 
     async getNode(name, o) {
       try {

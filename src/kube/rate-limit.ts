@@ -17,6 +17,11 @@
  * cordons alone would take 40 s while evictions get nothing. The API server
  * still protects itself (API Priority and Fairness answers 429, which the
  * node updates retry with backoff).
+ *
+ * The readiness probe (KubeClient.probe) takes no lane at all: it must not
+ * wait behind evictions, or readiness flaps exactly when the node is busiest
+ * draining. It is one cached read after a minute of silence (see
+ * observe/api-verdict.ts), so it needs no budget.
  * One timer at most; no polling.
  */
 

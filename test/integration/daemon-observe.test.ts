@@ -67,6 +67,8 @@ describe("nthd observability end to end", () => {
       PROBES_SERVER_PORT: String(probesPort),
       NTHD_BIND_ADDRESS: "127.0.0.1",
       WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/hook`,
+      // Readiness follows nthd's own requests; an idle nthd checks after this long.
+      NTHD_API_PROBE_IDLE_SECONDS: "5",
     });
   });
 
