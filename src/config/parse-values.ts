@@ -7,6 +7,8 @@
 // docs/configuration.md show that description, so the documented range is
 // the range the parser enforces.
 
+import { isIP } from "node:net";
+
 export type ParsedValue<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly message: string };
@@ -83,6 +85,12 @@ export function oneOf<const T extends readonly string[]>(values: T): ValueParser
 
 /** Any text; the setting's `hint` says what it should be (a path, a host, ...). */
 export const text: ValueParser<string> = parser("text", (raw) => ok(raw));
+
+/** An IPv4 or IPv6 address (no host names: a listener binds to an address of this host). */
+export const ipAddress: ValueParser<string> = parser("IP address", (raw) => {
+  const value = raw.trim();
+  return isIP(value) === 0 ? bad("expected an IPv4 or IPv6 address") : ok(value);
+});
 
 export const url: ValueParser<string> = parser("http(s) URL", (raw) => {
   if (raw === "") return ok("");

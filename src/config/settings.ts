@@ -3,6 +3,7 @@ import {
   float,
   int,
   intOr,
+  ipAddress,
   jsonStringMap,
   keyValueList,
   oneOf,
@@ -566,11 +567,11 @@ export const SETTINGS = {
   serverBindAddress: setting({
     flag: "bind-address",
     env: ["NTHD_BIND_ADDRESS"],
-    parse: text,
+    parse: ipAddress,
     default: "0.0.0.0",
-    hint: "IP address",
     group: "observe",
-    description: "Address the metrics and probes servers listen on.",
+    description:
+      "Address the metrics and probes servers listen on. A port that cannot be bound is logged and retried; nthd goes on without it.",
   }),
   emitKubernetesEvents: setting({
     flag: "emit-kubernetes-events",

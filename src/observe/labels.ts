@@ -119,6 +119,10 @@ export const IMDS_MONITOR_NTH_NAME: Record<ImdsMonitor, EventErrorWhere> = {
   identity: "SPOT_ITN_MONITOR",
 };
 
+/** What a listener serves (observe/server.ts): one label value per planned listener. */
+export const LISTENER_KINDS = ["metrics", "probes", "metrics-and-probes"] as const;
+export type ListenerKind = (typeof LISTENER_KINDS)[number];
+
 /** Whose body went over its size limit (see src/http/body.ts and src/files.ts). */
 export const BODY_SOURCES = ["kube-api", "imds", "webhook", "file"] as const;
 export type BodySource = (typeof BODY_SOURCES)[number];

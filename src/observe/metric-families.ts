@@ -188,6 +188,11 @@ export const imdsRequestErrors = counter(
   ["monitor", "reason"],
 );
 
+export const listenerBindFailures = counter(
+  "nthd_listener_bind_failures_total",
+  "Attempts to open the metrics or probes listener that failed (port taken, address not this host's); nthd goes on and retries.",
+  ["listener"],
+);
 export const bodiesOverLimit = counter(
   "nthd_body_over_limit_total",
   "Response bodies and files nthd stopped reading at their size limit, by source (kube-api, imds, webhook, file).",

@@ -11,6 +11,7 @@ import type {
   EventErrorWhere,
   ImdsErrorReason,
   ImdsMonitor,
+  ListenerKind,
   NthNodeAction,
   ParseErrorStage,
   Pool,
@@ -243,6 +244,10 @@ export function countWebhookAttempt(result: WebhookAttemptResult): void {
 
 export function countWebhook(result: WebhookResult): void {
   record((f) => f.webhooks.inc({ result }));
+}
+
+export function countListenerBindFailure(listener: ListenerKind): void {
+  record((f) => f.listenerBindFailures.inc({ listener }));
 }
 
 export function countBodyOverLimit(source: BodySource): void {

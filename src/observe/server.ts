@@ -1,9 +1,13 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { type Backoff, backoffDelay } from "../async/backoff.ts";
+import { sleep } from "../async/sleep.ts";
 import type { Config } from "../config/index.ts";
-import { errorMessage, NthdError } from "../errors.ts";
+import { errorMessage } from "../errors.ts";
+import type { ListenerKind } from "./labels.ts";
 import type { Logger } from "./log.ts";
+import { countListenerBindFailure } from "./metrics.ts";
 import type { Readiness } from "./readiness.ts";
 
 /** What one listener serves: metrics, probes, or both when the ports are equal. */
@@ -26,9 +30,15 @@ export interface ObserveServerOptions {
   readonly maxLoopStallMs?: number;
 }
 
+/** A listener that is listening: its address and what it serves. */
+export type BoundListener = AddressInfo & { metrics: boolean; probes: boolean };
+
 export interface ObserveServer {
-  /** The bound address of each listener, in plan order (port 0 resolves here). */
-  readonly addresses: readonly (AddressInfo & { metrics: boolean; probes: boolean })[];
+  /**
+   * The bound address of each planned listener, in plan order (port 0
+   * resolves here); undefined for one that could not bind (yet: it retries).
+   */
+  readonly addresses: readonly (BoundListener | undefined)[];
   close(): Promise<void>;
 }
 
@@ -61,7 +71,18 @@ const TICK_MS = 1000;
 // nthd never uses (15 MiB of RSS in a bare process, 2 to 4 MiB in nthd's).
 const { createServer } = process.getBuiltinModule("node:http");
 
-/** Starts every planned listener; rejects (closing any already open) if one cannot bind. */
+/** Retrying a port that is taken: soon at first, then once a minute. */
+const BIND_RETRY: Backoff = { baseMs: 1_000, capMs: 60_000 };
+
+/**
+ * Starts every planned listener. A listener that cannot bind (its port is
+ * taken by another agent on the host network, the address is not this
+ * host's) never stops nthd: a termination handler that exits leaves the node
+ * unprotected, so it logs the error, counts it
+ * (nthd_listener_bind_failures_total) and keeps trying in the background
+ * with back-off while the handler goes on protecting the node. Resolves once
+ * every listener has bound or failed its first attempt.
+ */
 export async function startObserveServer(opts: ObserveServerOptions): Promise<ObserveServer> {
   // Liveness = the event loop keeps turning. A blocked loop cannot answer at
   // all; a loop starved for seconds answers late, and this catches that too.
@@ -72,33 +93,74 @@ export async function startObserveServer(opts: ObserveServerOptions): Promise<Ob
   ticker.unref();
   const maxStall = opts.maxLoopStallMs ?? 10_000;
   const alive = () => Date.now() - lastTick <= maxStall;
+  const stop = new AbortController();
 
   const servers: Server[] = [];
-  const addresses: ObserveServer["addresses"][number][] = [];
-  const close = async () => {
-    clearInterval(ticker);
-    await Promise.all(servers.map(closeServer));
-  };
-  try {
-    for (const plan of opts.listeners) {
-      const server = createServer((req, res) => {
-        handle(req, res, plan, opts, alive).catch((err: unknown) => {
-          opts.log?.error({ err, path: req.url }, "observability request failed");
-          if (!res.headersSent) send(res, 500, "internal error\n");
-        });
+  const addresses: (BoundListener | undefined)[] = opts.listeners.map(() => undefined);
+  const retries: Promise<void>[] = [];
+  const attempt = async (plan: ListenerPlan, index: number, tries: number): Promise<boolean> => {
+    const server = createServer((req, res) => {
+      handle(req, res, plan, opts, alive).catch((err: unknown) => {
+        opts.log?.error({ err, path: req.url }, "observability request failed");
+        if (!res.headersSent) send(res, 500, "internal error\n");
       });
-      // Scrapes and probes are tiny; short limits keep a slow client from holding sockets.
-      server.requestTimeout = 10_000;
-      server.headersTimeout = 5_000;
-      servers.push(server);
+    });
+    // Scrapes and probes are tiny; short limits keep a slow client from holding sockets.
+    server.requestTimeout = 10_000;
+    server.headersTimeout = 5_000;
+    try {
       const address = await listen(server, plan.port, opts.bindAddress);
-      addresses.push({ ...address, metrics: plan.metrics, probes: plan.probes });
+      servers.push(server);
+      addresses[index] = { ...address, metrics: plan.metrics, probes: plan.probes };
+      if (tries > 1) {
+        opts.log?.info(
+          { listener: listenerName(plan), port: address.port, tries },
+          "listening now",
+        );
+      }
+      return true;
+    } catch (err) {
+      countListenerBindFailure(listenerName(plan));
+      const fields = {
+        listener: listenerName(plan),
+        address: `${opts.bindAddress}:${plan.port}`,
+        err: errorMessage(err),
+      };
+      if (tries === 1) {
+        opts.log?.error(
+          fields,
+          "cannot listen; nthd goes on protecting the node without this listener and keeps trying",
+        );
+      } else opts.log?.debug(fields, "cannot listen yet");
+      return false;
     }
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return { addresses, close };
+  };
+  const keepTrying = async (plan: ListenerPlan, index: number) => {
+    for (let tries = 2; ; tries++) {
+      if (!(await sleep(backoffDelay(BIND_RETRY, tries - 1, Math.random()), stop.signal))) return;
+      if (await attempt(plan, index, tries)) return;
+    }
+  };
+  await Promise.all(
+    opts.listeners.map(async (plan, index) => {
+      if (!(await attempt(plan, index, 1))) retries.push(keepTrying(plan, index));
+    }),
+  );
+  return {
+    addresses,
+    async close() {
+      stop.abort();
+      clearInterval(ticker);
+      await Promise.all(retries);
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}
+
+/** The listener's label value: what it serves. */
+function listenerName(plan: ListenerPlan): ListenerKind {
+  if (plan.metrics && plan.probes) return "metrics-and-probes";
+  return plan.metrics ? "metrics" : "probes";
 }
 
 async function handle(
@@ -139,12 +201,7 @@ function send(
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) =>
-      reject(
-        new NthdError("CONFIG_INVALID", `listening on ${host}:${port}: ${errorMessage(err)}`, {
-          cause: err,
-        }),
-      );
+    const onError = (err: Error) => reject(err);
     server.once("error", onError);
     server.listen(port, host, () => {
       server.off("error", onError);

@@ -171,7 +171,7 @@ describe("IMDS mode (default)", () => {
     assert.equal(podSpec(without).dnsPolicy, "ClusterFirst");
   });
 
-  test("downward API identity, probes and metrics on by default", () => {
+  test("downward API identity; probes on, metrics off (NTH's default) on the host network", () => {
     const container = podSpec(objects).containers[0];
     const byName = Object.fromEntries(container.env.map((e: { name: string }) => [e.name, e]));
     assert.equal(byName.NODE_NAME.valueFrom.fieldRef.fieldPath, "spec.nodeName");
@@ -180,7 +180,7 @@ describe("IMDS mode (default)", () => {
     const env = envValues(objects);
     assert.equal(env.NTHD_MODE, "imds");
     assert.equal(env.ENABLE_PROBES_SERVER, "true");
-    assert.equal(env.ENABLE_PROMETHEUS_SERVER, "true");
+    assert.equal(env.ENABLE_PROMETHEUS_SERVER, "false");
     assert.equal(container.livenessProbe.httpGet.path, "/healthz");
     assert.equal(container.readinessProbe.httpGet.path, "/readyz");
     const ports = Object.fromEntries(
@@ -189,8 +189,34 @@ describe("IMDS mode (default)", () => {
         p.containerPort,
       ]),
     );
-    assert.deepEqual(ports, { "http-metrics": 9092, probes: 8080 });
+    // Host network: ports clear of the node's agents and of NTH's 8080/9092.
+    assert.deepEqual(ports, { probes: 10281 });
+    assert.equal(env.PROBES_SERVER_PORT, "10281");
     assert.equal(container.livenessProbe.httpGet.port, "probes");
+  });
+
+  test("listener ports follow the network; a PodMonitor turns metrics on; the bind address is settable", () => {
+    const ports = (objects: K8sObject[]) =>
+      Object.fromEntries(
+        podSpec(objects).containers[0].ports.map((p: { name: string; containerPort: number }) => [
+          p.name,
+          p.containerPort,
+        ]),
+      );
+    const monitored = render(["--set", "podMonitor.create=true"]);
+    assert.deepEqual(ports(monitored), { "http-metrics": 10282, probes: 10281 });
+    assert.equal(find(monitored, "PodMonitor").spec.podMetricsEndpoints[0].port, "http-metrics");
+    const podNetwork = render(["--set", "useHostNetwork=false", "--set", "podMonitor.create=true"]);
+    assert.deepEqual(ports(podNetwork), { "http-metrics": 9092, probes: 8080 });
+    const chosen = render(["--set", "probesServerPort=9555", "--set", "bindAddress=10.0.0.7"]);
+    assert.deepEqual(ports(chosen), { probes: 9555 });
+    assert.equal(envValues(chosen).NTHD_BIND_ADDRESS, "10.0.0.7");
+    const podIp = render(["--set", "bindAddress=podIP"]);
+    const bind = podSpec(podIp).containers[0].env.find(
+      (e: { name: string }) => e.name === "NTHD_BIND_ADDRESS",
+    );
+    assert.equal(bind.valueFrom.fieldRef.fieldPath, "status.podIP");
+    assert.equal(envValues(objects).NTHD_BIND_ADDRESS, undefined, "unset: nthd's default");
   });
 
   test("an unset value is left to nthd's default instead of being repeated", () => {
@@ -345,9 +371,10 @@ describe("an aws-node-termination-handler values file works unchanged", () => {
       LOG_LEVEL: "debug",
       JSON_LOGGING: "false",
       ENABLE_PROMETHEUS_SERVER: "false",
-      PROMETHEUS_SERVER_PORT: "9092",
+      // NTH's ports are not used on the host network (docs/install.md says why).
+      PROMETHEUS_SERVER_PORT: "10282",
       ENABLE_PROBES_SERVER: "true",
-      PROBES_SERVER_PORT: "8080",
+      PROBES_SERVER_PORT: "10281",
       PROBES_SERVER_ENDPOINT: "/healthz",
       METADATA_TRIES: "5",
       ENABLE_SPOT_INTERRUPTION_DRAINING: "true",
@@ -390,11 +417,11 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
     KUBECONFIG: "in-cluster service account",
     KUBERNETES_SERVICE_HOST: "set by the kubelet",
     KUBERNETES_SERVICE_PORT: "set by the kubelet",
-    NTHD_BIND_ADDRESS: "extraEnv (advanced)",
     WEBHOOK_TEMPLATE_FILE: "webhookTemplateConfigMapName",
   };
   const everything = [
-    ...["dryRun=true", "kubeApiBurst=40", "useApiserverCache=true"],
+    ...["dryRun=true", "kubeApiBurst=40", "useApiserverCache=true", "apiProbeIdleSeconds=30"],
+    ...["bindAddress=127.0.0.1"],
     ...["cordonOnly=true", "taintNode=true", "taintEffect=NoExecute"],
     ...["enableOutOfServiceTaint=true", "excludeFromLoadBalancers=true", "ignoreDaemonSets=false"],
     ...["evictUnmanagedPods=false"],
@@ -538,8 +565,9 @@ describe("kOps manifests", () => {
       IGNORE_DAEMON_SETS: "true",
       WORKERS: "10",
       SQS_MSG_VISIBILITY_TIMEOUT_SEC: "20",
-      PROBES_SERVER_PORT: "8080",
-      PROMETHEUS_SERVER_PORT: "9092",
+      // Host network on the control plane: the host-network ports.
+      PROBES_SERVER_PORT: "10281",
+      PROMETHEUS_SERVER_PORT: "10282",
       ENABLE_PROMETHEUS_SERVER: "true",
       EXCLUDE_FROM_LOAD_BALANCERS: "true",
       AWS_REGION: "eu-west-1",

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { isNthdError } from "../../src/errors.ts";
 import { countNoticeReceived, loadMetrics } from "../../src/observe/metrics.ts";
 import { Readiness } from "../../src/observe/readiness.ts";
 import { type ObserveServer, startObserveServer } from "../../src/observe/server.ts";
@@ -119,26 +118,51 @@ describe("observability server, separate metrics and probes ports (NTH layout)",
     await assert.rejects(get(metricsPort, "/metrics"));
   });
 
-  it("fails start-up with a clear error when a port is taken, closing what it opened", async () => {
+  it("a taken port is logged and counted, the other listener serves, and it binds once freed", async () => {
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(0, HOST, r));
     const taken = (holder.address() as { port: number }).port;
+    const failures = () =>
+      registry
+        .getSingleMetric("nthd_listener_bind_failures_total")
+        ?.get()
+        .then((m) => m.values.find((v) => v.labels.listener === "probes")?.value ?? 0);
+    const before = (await failures()) ?? 0;
+    const logged: string[] = [];
+    const log = {
+      error: (_fields: object, msg: string) => logged.push(msg),
+      info: (_fields: object, msg: string) => logged.push(msg),
+      debug: () => {},
+    };
+    const server = await startObserveServer({
+      bindAddress: HOST,
+      listeners: [
+        { port: 0, metrics: true, probes: false },
+        { port: taken, metrics: false, probes: true },
+      ],
+      livenessPath: "/healthz",
+      registry,
+      readiness: new Readiness(),
+      log: log as never,
+    });
     try {
-      await assert.rejects(
-        startObserveServer({
-          bindAddress: HOST,
-          listeners: [
-            { port: 0, metrics: true, probes: false },
-            { port: taken, metrics: false, probes: true },
-          ],
-          livenessPath: "/healthz",
-          registry,
-          readiness: new Readiness(),
-        }),
-        (err: unknown) => isNthdError(err) && err.message.includes(`${HOST}:${taken}`),
-      );
-    } finally {
+      const probes = () => server.addresses[1];
+      assert.equal(probes(), undefined, "the probes listener could not bind");
+      const metricsPort = server.addresses[0]?.port ?? 0;
+      assert.equal((await get(metricsPort, "/metrics")).status, 200);
+      assert.equal(((await failures()) ?? 0) - before, 1);
+      assert.match(logged.join("\n"), /cannot listen; nthd goes on/);
       await new Promise((r) => holder.close(r));
+      // Retried with back-off (1 s, then 2 s...): it binds once the port is free.
+      for (let i = 0; i < 100 && probes() === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(probes()?.port, taken);
+      assert.equal((await get(taken, "/healthz")).status, 200);
+      assert.match(logged.join("\n"), /listening now/);
+    } finally {
+      await server.close();
+      holder.close();
     }
   });
 });

@@ -202,6 +202,7 @@ function promises(accepts: string): { ok: string[]; refused: string[]; bounds: s
     "http(s) URL": { ok: ["https://example.com/x"], refused: ["ftp://example.com"] },
     "JSON object of strings": { ok: ['{"a":"b"}'], refused: ['{"a":1}'] },
     "k=v,k2=v2": { ok: ["a=b,c=d"], refused: ["a"] },
+    "IP address": { ok: ["127.0.0.1", "::", "10.0.0.5"], refused: ["localhost", "0.0.0.0:80"] },
   };
   const known = free[accepts];
   assert.ok(known, `no test for a parser that accepts "${accepts}": add one here`);

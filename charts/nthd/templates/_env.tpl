@@ -12,6 +12,7 @@ exactly the ones nthd reads.
   (list "KUBE_API_QPS" $v.kubeApiQps)
   (list "KUBE_API_BURST" $v.kubeApiBurst)
   (list "USE_APISERVER_CACHE" $v.useApiserverCache)
+  (list "NTHD_API_PROBE_IDLE_SECONDS" $v.apiProbeIdleSeconds)
   (list "CORDON_ONLY" $v.cordonOnly)
   (list "TAINT_NODE" $v.taintNode)
   (list "TAINT_EFFECT" $v.taintEffect)
@@ -30,10 +31,10 @@ exactly the ones nthd reads.
   (list "LOG_LEVEL" $v.logLevel)
   (list "JSON_LOGGING" $v.jsonLogging)
   (list "LOG_FORMAT_VERSION" $v.logFormatVersion)
-  (list "ENABLE_PROMETHEUS_SERVER" $v.enablePrometheusServer)
-  (list "PROMETHEUS_SERVER_PORT" $v.prometheusServerPort)
+  (list "ENABLE_PROMETHEUS_SERVER" (include "nthd.metricsEnabled" . | default "false"))
+  (list "PROMETHEUS_SERVER_PORT" (include "nthd.metricsPort" .))
   (list "ENABLE_PROBES_SERVER" $v.enableProbesServer)
-  (list "PROBES_SERVER_PORT" $v.probesServerPort)
+  (list "PROBES_SERVER_PORT" (include "nthd.probesPort" .))
   (list "PROBES_SERVER_ENDPOINT" $v.probesServerEndpoint)
   (list "EMIT_KUBERNETES_EVENTS" $v.emitKubernetesEvents)
   (list "KUBERNETES_EVENTS_EXTRA_ANNOTATIONS" (include "nthd.annotationList" $v.kubernetesEventsExtraAnnotations))
@@ -120,6 +121,15 @@ exactly the ones nthd reads.
 - name: {{ first . }}
   value: {{ $value | quote }}
 {{- end }}
+{{- end }}
+{{- if eq (toString .Values.bindAddress) "podIP" }}
+- name: NTHD_BIND_ADDRESS
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
+{{- else if include "nthd.isSet" .Values.bindAddress }}
+- name: NTHD_BIND_ADDRESS
+  value: {{ .Values.bindAddress | quote }}
 {{- end }}
 {{- if .Values.webhookURLSecretName }}
 - name: WEBHOOK_URL

@@ -108,3 +108,47 @@ queue
 imds
 {{- end -}}
 {{- end -}}
+
+{{/* "true" when the pod shares the node's network: IMDS mode's useHostNetwork, queue mode's deploymentHostNetwork. */}}
+{{- define "nthd.hostNetwork" -}}
+{{- if eq (include "nthd.mode" .) "imds" -}}
+{{- include "nthd.isTrue" .Values.useHostNetwork -}}
+{{- else -}}
+{{- include "nthd.isTrue" .Values.deploymentHostNetwork -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Listener defaults. On the host network the port space is the node's: kubelet (10248, 10250),
+kube-proxy (10249, 10256), node-exporter (9100), the VPC CNI (61678, 61679, 50051; its network
+policy agent 8162, 8163), Cilium (4240, 4244, 9879, 9962-9965), Calico (9091, 9099, 5473),
+NodeLocal DNSCache (8080 health, 9253), ingress-nginx (10254), the EBS/EFS CSI nodes
+(9808, 9809), the EKS Pod Identity agent (80, 2703, 2705) and NTH itself (8080, 9092).
+10281/10282 collide with none of these and stay below the kernel's ephemeral port range.
+*/}}
+{{- define "nthd.probesPort" -}}
+{{- if include "nthd.isSet" .Values.probesServerPort -}}
+{{- include "nthd.envString" .Values.probesServerPort -}}
+{{- else -}}
+{{- ternary "10281" "8080" (eq (include "nthd.hostNetwork" .) "true") -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "nthd.metricsPort" -}}
+{{- if include "nthd.isSet" .Values.prometheusServerPort -}}
+{{- include "nthd.envString" .Values.prometheusServerPort -}}
+{{- else -}}
+{{- ternary "10282" "9092" (eq (include "nthd.hostNetwork" .) "true") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when /metrics is served: as set, else on in queue mode and with a PodMonitor in IMDS mode. */}}
+{{- define "nthd.metricsEnabled" -}}
+{{- if include "nthd.isSet" .Values.enablePrometheusServer -}}
+{{- include "nthd.isTrue" .Values.enablePrometheusServer -}}
+{{- else if eq (include "nthd.mode" .) "queue" -}}
+true
+{{- else if .Values.podMonitor.create -}}
+true
+{{- end -}}
+{{- end -}}

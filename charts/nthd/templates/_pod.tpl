@@ -16,16 +16,17 @@
   {{- end }}
   env:
     {{- include "nthd.env" . | nindent 4 }}
-  {{- if or (include "nthd.isTrue" .Values.enablePrometheusServer) (include "nthd.isTrue" .Values.enableProbesServer) }}
+  {{- $metrics := include "nthd.metricsEnabled" . }}
+  {{- if or $metrics (include "nthd.isTrue" .Values.enableProbesServer) }}
   ports:
-    {{- if include "nthd.isTrue" .Values.enablePrometheusServer }}
+    {{- if $metrics }}
     - name: http-metrics
-      containerPort: {{ int .Values.prometheusServerPort }}
+      containerPort: {{ include "nthd.metricsPort" . | int }}
       protocol: TCP
     {{- end }}
     {{- if include "nthd.isTrue" .Values.enableProbesServer }}
     - name: probes
-      containerPort: {{ int .Values.probesServerPort }}
+      containerPort: {{ include "nthd.probesPort" . | int }}
       protocol: TCP
     {{- end }}
   {{- end }}
