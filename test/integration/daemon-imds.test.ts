@@ -80,14 +80,14 @@ describe("nthd in IMDS mode", () => {
     }
   });
 
-  test("start-up fails clearly when NODE_NAME is not a node of the cluster", async () => {
+  test("a NODE_NAME that is no node of the cluster is a configuration error (exit 2)", async () => {
     const nthd = startNthd({
       NODE_NAME: `no-such-node-${suffix}`,
       KUBECONFIG: ground().kubeconfig,
       INSTANCE_METADATA_URL: mock.url,
     });
     const code = await nthd.exited();
-    assert.equal(code, 1);
+    assert.equal(code, 2);
     assert.match(nthd.output(), /no-such-node-\w+ \(NODE_NAME\) does not exist in the cluster/);
   });
 });

@@ -97,7 +97,7 @@ describe("IMDS client when IMDS does not answer", () => {
     try {
       await assert.rejects(readInstanceFacts(c), (err: unknown) => {
         assert.ok(isNthdError(err, "IMDS_UNREACHABLE"), String(err));
-        assert.match(err.message, /IMDS mode cannot start/);
+        assert.match(err.message, /no instance identity from IMDS yet/);
         assert.match(err.message, /hop limit of 1/);
         assert.match(err.message, /hostNetwork: true/);
         assert.match(err.message, /hop limit to 2/);

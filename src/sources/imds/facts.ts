@@ -38,8 +38,8 @@ export async function readInstanceFacts(
       throw new NthdError(
         "IMDS_UNREACHABLE",
         message.includes(UNREACHABLE_HINT)
-          ? `IMDS mode cannot start: ${message}`
-          : `IMDS mode cannot start: ${message}. ${UNREACHABLE_HINT}`,
+          ? `no instance identity from IMDS yet: ${message}`
+          : `no instance identity from IMDS yet: ${message}. ${UNREACHABLE_HINT}`,
         { cause: err },
       );
     }
