@@ -93,6 +93,7 @@ const PURE_MODULES = [
   "src/sources/parse-result.ts",
   "src/sources/times.ts",
   "src/sources/json.ts",
+  "src/sources/json-shape.ts",
   "src/sources/queue/parse.ts",
   "src/sources/queue/disposition.ts",
   "src/sources/imds/parse.ts",

@@ -10,6 +10,7 @@ import { createHttpPool, type HttpPool } from "../../http/pool.ts";
 import {
   backoffMs,
   classifyStatus,
+  MAX_IMDS_BODY_BYTES,
   readTokenResponse,
   TOKEN_HEADER,
   TOKEN_PATH,
@@ -25,12 +26,6 @@ export const UNREACHABLE_HINT =
 
 /** After IMDSv2 failed and v1 is allowed, ask for a token again only this often. */
 const V1_RECHECK_MS = 300_000;
-
-/**
- * Longest metadata body read. The items nthd reads are a few hundred bytes
- * (a token at most 4 KiB); anything near this is not IMDS answering.
- */
-export const MAX_IMDS_BODY_BYTES = 64 * 1024;
 
 export type ImdsAnswer = { found: true; body: string } | { found: false; status: number };
 

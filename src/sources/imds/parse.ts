@@ -8,7 +8,9 @@
  */
 import type { Notice } from "../../notice.ts";
 import { isObject } from "../json.ts";
+import { costlyJsonShape } from "../json-shape.ts";
 import { found, ignored, malformed, type Parsed, type ParseResult } from "../parse-result.ts";
+import { MAX_IMDS_BODY_BYTES } from "./protocol.ts";
 import { parseImdsEventTime, parseRfc3339 } from "./times.ts";
 
 export interface ParseContext {
@@ -215,7 +217,8 @@ function scheduledNotice(
 
 /** GET /latest/meta-data/autoscaling/target-lifecycle-state → plain text (404 when unset). */
 export function parseAsgTargetLifecycleState(body: string, ctx: ParseContext): Parsed {
-  const state = body.trim();
+  // Values are a few letters: only the start of an odd long body is looked at.
+  const state = (body.length > 256 ? body.slice(0, 256) : body).trim();
   // Values are words with an optional "Warmed:" prefix; anything else is not this item.
   if (!/^[A-Za-z]+(?::[A-Za-z]+)?$/.test(state)) {
     return malformed(
@@ -243,6 +246,14 @@ export function parseAsgTargetLifecycleState(body: string, ctx: ParseContext): P
 type JsonResult<T> = ParseResult<{ readonly value: T }>;
 
 function readJson(body: string, where: string): JsonResult<unknown> {
+  // The client never hands over more (MAX_IMDS_BODY_BYTES); `nthd explain` may.
+  if (body.length > MAX_IMDS_BODY_BYTES) {
+    return malformed(
+      `${where}: body is over ${MAX_IMDS_BODY_BYTES / 1024} KiB, not an IMDS answer`,
+    );
+  }
+  const costly = costlyJsonShape(body);
+  if (costly !== undefined) return malformed(`${where}: body ${costly}`);
   try {
     return { ok: true, value: JSON.parse(body) as unknown };
   } catch (err) {

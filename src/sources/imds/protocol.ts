@@ -5,6 +5,12 @@
  */
 
 export const TOKEN_PATH = "/latest/api/token";
+
+/**
+ * Longest metadata body read. The items nthd reads are a few hundred bytes
+ * (a token at most 4 KiB); anything near this is not IMDS answering.
+ */
+export const MAX_IMDS_BODY_BYTES = 64 * 1024;
 export const TOKEN_TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds";
 export const TOKEN_HEADER = "x-aws-ec2-metadata-token";
 

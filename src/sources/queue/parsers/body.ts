@@ -1,3 +1,4 @@
+import { costlyJsonShape } from "../../json-shape.ts";
 import { ignored, malformed, type ParseResult } from "../../parse-result.ts";
 import { jsonErrorIndex } from "./json-error.ts";
 
@@ -26,12 +27,14 @@ export function decodeJson(text: string, what: string): Decoded {
   }
   const trimmed = text.trim();
   if (trimmed === "") return malformed(`${what} is empty`);
+  const costly = costlyJsonShape(text);
+  if (costly !== undefined) return malformed(`${what} ${costly}`);
   const looksLikeJson = trimmed.startsWith("{") || trimmed.startsWith("[");
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    if (looksLikeJson) return malformed(`${what} is not JSON ${where(text)}`);
+  } catch (err) {
+    if (looksLikeJson) return malformed(`${what} is not JSON ${where(text, err)}`);
     if (NOT_TEXT.test(text)) {
       return malformed(`${what} is neither JSON nor text (control or invalid bytes)`);
     }
@@ -42,9 +45,24 @@ export function decodeJson(text: string, what: string): Decoded {
   return { ok: true, value };
 }
 
+/**
+ * Past this size the position comes from V8's own message instead of
+ * json-error.ts: the scanner's time grows with the body (about 100 ms for a
+ * megabyte of escapes), and a parse must never cost that.
+ */
+const SCAN_FOR_POSITION_MAX = 64 * 1024;
+
 /** "at byte 17": the UTF-8 offset of the first character that breaks the JSON. */
-function where(text: string): string {
-  const index = jsonErrorIndex(text);
+function where(text: string, err: unknown): string {
+  let index: number | undefined;
+  if (text.length <= SCAN_FOR_POSITION_MAX) index = jsonErrorIndex(text);
+  else {
+    const message = err instanceof Error ? err.message : "";
+    const at = /at position (\d+)/.exec(message)?.[1];
+    if (at !== undefined) index = Number(at);
+    else if (/end of JSON input/.test(message)) index = text.length;
+  }
+  if (index === undefined) return "(the position is not known)";
   const at = `at byte ${Buffer.byteLength(text.slice(0, index))}`;
   return index >= text.length ? `${at} (ends early)` : at;
 }
