@@ -105,11 +105,16 @@ export interface MetadataMock {
 }
 
 /**
- * Starts amazon-ec2-metadata-mock on a free 127.0.0.1 port with the given
- * scenario arguments (e.g. ["spot", "-a", "terminate"]). One process per scenario.
+ * Starts amazon-ec2-metadata-mock on 127.0.0.1 with the given scenario
+ * arguments (e.g. ["spot", "-a", "terminate"]). One process per scenario.
+ * `port` chosen in advance lets a test point nthd at it before it runs;
+ * default a free port.
  */
-export async function startMetadataMock(args: readonly string[] = []): Promise<MetadataMock> {
-  const port = await freePort();
+export async function startMetadataMock(
+  args: readonly string[] = [],
+  opts: { port?: number } = {},
+): Promise<MetadataMock> {
+  const port = opts.port ?? (await freePort());
   const child = spawn(
     peerBinary("ec2-metadata-mock"),
     ["-n", "127.0.0.1", "-p", String(port), ...args],
