@@ -1,10 +1,14 @@
-// Fault scenario: IMDS mode when the metadata service is away or failing.
+// Fault scenario: IMDS mode when the metadata service or the API server is
+// away at start, or the metadata service fails.
 // nthd never exits for it; it reports not ready, keeps trying, and handles
 // the Spot notice as soon as IMDS answers. The issue's full version keeps
 // IMDS away for 60 s with the notice appearing at 30 s; the suite uses 8 s
 // and a notice already pending when IMDS comes back, which is the case that
 // measures how soon nthd notices IMDS is back.
 import assert from "node:assert/strict";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api } from "@kubernetes/client-node";
@@ -19,6 +23,7 @@ import {
 import { startHttpFaultRelay } from "../env/http-fault-relay.ts";
 import { eventually, type NthdProcess, startImdsRelay, startNthd } from "../env/nthd-process.ts";
 import { imdsNodeOutcome, printScenario } from "../env/scenario.ts";
+import { startForwarder } from "../env/tcp-forwarder.ts";
 import { runSuffix } from "../support/ids.ts";
 
 /** `npm run scenario:imds-full` sets the issue's 60 s (the notice then has been pending for 30 s and more). */
@@ -30,7 +35,7 @@ after(async () => {
 });
 
 /** A namespace, a node with two pods, and nthd in IMDS mode pointed at `metadataUrl`. */
-async function setUp(name: string, metadataUrl: string) {
+async function setUp(name: string, metadataUrl: string, env: Record<string, string> = {}) {
   const namespace = `${name}-${runSuffix()}`;
   await nodeWithPods({ namespace, node: namespace, replicas: 2 });
   cleanups.push(
@@ -47,6 +52,7 @@ async function setUp(name: string, metadataUrl: string) {
     ENABLE_PROBES_SERVER: "true",
     PROBES_SERVER_PORT: String(probesPort),
     NTHD_BIND_ADDRESS: "127.0.0.1",
+    ...env,
   });
   cleanups.push(() => nthd.stop());
   return { node: namespace, nthd, metricsPort, probesPort };
@@ -73,7 +79,7 @@ function assertAlive(nthd: NthdProcess): void {
   assert.equal(nthd.child.exitCode, null, `nthd exited:\n${nthd.output()}`);
 }
 
-describe("scenario: IMDS away or failing (IMDS mode)", () => {
+describe("scenario: IMDS or the API server away, IMDS failing (IMDS mode)", () => {
   test("IMDS unreachable at start: not ready, still running; cordoned within 2 s of IMDS answering", async () => {
     const port = await freePort(); // IMDS's address, chosen before anything listens there
     const s = await setUp("imds-late", `http://127.0.0.1:${port}`);
@@ -105,6 +111,45 @@ describe("scenario: IMDS away or failing (IMDS mode)", () => {
     assert.deepEqual(outcome, { notices: 1, handled: 1, doubled: 0, dlq: 0, restarts: 0 });
     await mock.stop();
     mock = undefined;
+  });
+
+  test("API server unreachable at start: nthd polls IMDS anyway and cordons once the API answers", async () => {
+    const mock = await startMetadataMock(["spot", "-a", "terminate", "-I"]);
+    cleanups.push(() => mock.stop());
+    // The API server behind a forwarder that refuses connections until restored.
+    const api = await startForwarder(Number(new URL(ground().apiserverUrl).port));
+    cleanups.push(() => api.close());
+    await api.cut();
+    const kubeconfig = join(tmpdir(), `nthd-api-late-${runSuffix()}.kubeconfig`);
+    writeFileSync(
+      kubeconfig,
+      readFileSync(ground().kubeconfig, "utf8").replace(
+        ground().apiserverUrl,
+        `https://127.0.0.1:${api.port}`,
+      ),
+    );
+    cleanups.push(async () => rmSync(kubeconfig, { force: true }));
+    const s = await setUp("api-late", mock.url, { KUBECONFIG: kubeconfig });
+    const until = performance.now() + IMDS_AWAY_MS;
+    let readyz = "";
+    while (performance.now() < until) {
+      assertAlive(s.nthd);
+      const res = await fetch(`http://127.0.0.1:${s.probesPort}/readyz`).catch(() => undefined);
+      if (res !== undefined) readyz = `${res.status} ${await res.text()}`;
+      await sleep(500);
+    }
+    assert.match(readyz, /^503 .*"kube"/, "not ready while the API server is away");
+    assert.equal((await core.readNode({ name: s.node })).spec?.unschedulable, undefined);
+    await api.restore();
+    const back = performance.now();
+    const cordonMs = (await cordonedAt(s.node)) - back;
+    process.stdout.write(`API back to node cordoned: ${Math.round(cordonMs)} ms\n`);
+    assert.ok(cordonMs <= 5_000, `cordoned ${Math.round(cordonMs)} ms after the API answered`);
+    await drained(s.node);
+    assertAlive(s.nthd);
+    const outcome = await imdsNodeOutcome(s.node, s.nthd, s.metricsPort);
+    printScenario(`API server unreachable for ${IMDS_AWAY_MS / 1000} s at start`, outcome);
+    assert.deepEqual(outcome, { notices: 1, handled: 1, doubled: 0, dlq: 0, restarts: 0 });
   });
 
   test("the token endpoint answers 500 seven times: nthd retries, then handles the notice", async () => {
