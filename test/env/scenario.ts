@@ -32,20 +32,27 @@ export function printScenario(name: string, c: ScenarioCount): string {
 
 /**
  * One IMDS-mode node's outcome: handled when nthd's state label says
- * drained; doubled when nthd counted more than one finished drain.
+ * drained; doubled when nthd counted more than one completed drain or
+ * evicted more pods than the node had (`pods`).
  */
 export async function imdsNodeOutcome(
   node: string,
   nthd: NthdProcess,
   metricsPort: number,
+  pods = 2,
 ): Promise<ScenarioCount> {
   const n = await kubeConfig().makeApiClient(CoreV1Api).readNode({ name: node });
   const handled = n.metadata?.labels?.["nthd/state"] === "drained" ? 1 : 0;
-  const drains = metricSum(await scrapeMetrics(metricsPort), "nthd_drains_total");
+  const metrics = await scrapeMetrics(metricsPort);
+  // Only finished drains: a notice handed over while the API server was away
+  // ends as a failed attempt (nothing reached the node) and is tried again.
+  const drains = metricSum(metrics, "nthd_drains_total", { outcome: "completed" });
+  const evicted = metricSum(metrics, "nthd_pods_evicted_total");
   return {
     notices: 1,
     handled,
-    doubled: Math.max(0, drains - 1),
+    // A second drain of the node, or a pod evicted twice.
+    doubled: Math.max(0, drains - 1) + Math.max(0, evicted - pods),
     dlq: 0,
     restarts: nthd.child.exitCode === null ? 0 : 1,
   };
