@@ -10,7 +10,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { loadConfig, SETTINGS } from "../../src/config/index.ts";
 import { isNthdError } from "../../src/errors.ts";
-import { anyString, assertProperty, CaseTimer, fuzzParams } from "../support/fuzz.ts";
+import { assertProperty, CaseTimer, fuzzParams } from "../support/fuzz.ts";
+import { anyString } from "../support/fuzz-inputs.ts";
 
 const SPECS = Object.values(SETTINGS);
 const ENV_NAMES = SPECS.flatMap((s) => s.env);

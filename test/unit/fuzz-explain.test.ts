@@ -11,14 +11,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { classify, EXPLAIN_SOURCES } from "../../src/commands/explain/classify.ts";
 import { AWS_EVENTS_DIR, readAwsEvent } from "../support/fixtures.ts";
-import {
-  anyJson,
-  anyString,
-  assertProperty,
-  CaseTimer,
-  fuzzParams,
-  mutatedBody,
-} from "../support/fuzz.ts";
+import { assertProperty, CaseTimer, fuzzParams } from "../support/fuzz.ts";
+import { anyJson, anyString, mutatedBody } from "../support/fuzz-inputs.ts";
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

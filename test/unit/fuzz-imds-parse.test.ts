@@ -18,16 +18,8 @@ import {
   parseSpotInstanceAction,
 } from "../../src/sources/imds/parse.ts";
 import { awsEventPath, readAwsEvent } from "../support/fixtures.ts";
-import {
-  anyJson,
-  anyString,
-  assertProperty,
-  CaseTimer,
-  checkParsed,
-  fuzzParams,
-  mutatedBody,
-  Tally,
-} from "../support/fuzz.ts";
+import { assertProperty, CaseTimer, checkParsed, fuzzParams, Tally } from "../support/fuzz.ts";
+import { anyJson, anyString, mutatedBody } from "../support/fuzz-inputs.ts";
 
 const ctx: ParseContext = {
   instanceId: "i-1234567890abcdef0",

@@ -13,16 +13,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { HANDLED_EVENT_TYPES, parseQueueMessage } from "../../src/sources/queue/parse.ts";
 import { awsEventPath, readAwsEvent } from "../support/fixtures.ts";
-import {
-  anyJson,
-  anyString,
-  assertProperty,
-  CaseTimer,
-  checkParsed,
-  fuzzParams,
-  mutatedBody,
-  Tally,
-} from "../support/fuzz.ts";
+import { assertProperty, CaseTimer, checkParsed, fuzzParams, Tally } from "../support/fuzz.ts";
+import { anyJson, anyString, mutatedBody } from "../support/fuzz-inputs.ts";
 
 const RECEIVED = new Date("2025-06-01T00:00:00Z");
 
