@@ -32,6 +32,12 @@ export interface KubeClientOptions {
   readonly burst: number;
   /** Longest a single API request may take, counted from when the rate limiter lets it go. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Longest silence on an open watch before it is taken for dead (a frozen
+   * API server or a half-open connection sends nothing and closes nothing).
+   * Default: the server's own watch timeout plus 30 s.
+   */
+  readonly watchIdleTimeoutMs?: number;
   /** Where the service account token and CA are mounted (tests use their own directory). */
   readonly serviceAccountDir?: string;
   /** Environment for KUBECONFIG and KUBERNETES_SERVICE_HOST/PORT; default process.env. */
@@ -177,8 +183,9 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         query: { ...query, watch: 1, allowWatchBookmarks: true, timeoutSeconds },
         signal,
         timeoutMs,
-        // The server ends the watch itself; silence well past that means a dead connection.
-        bodyTimeoutMs: (timeoutSeconds + 30) * 1000,
+        // The server ends the watch itself; silence well past that, or past the
+        // configured idle bound, means a dead connection: the caller reopens it.
+        bodyTimeoutMs: Math.min(opts.watchIdleTimeoutMs ?? Infinity, (timeoutSeconds + 30) * 1000),
       });
       consumeWatch(body, onEvent, onEnd, signal);
     } catch (err) {

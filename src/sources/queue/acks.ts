@@ -2,9 +2,15 @@
  * The two ends of a message's life in nthd: deleted (nothing more can come of
  * it) or left (SQS redelivers it after its visibility timeout; after the
  * queue's maxReceiveCount its redrive policy moves it to the dead-letter
- * queue). Deletes are batched (DeleteMessageBatch, 10 per call).
+ * queue). Deletes are batched (DeleteMessageBatch, 10 per call). A delete
+ * that fails for a passing reason (a failed entry of the batch, a throttled
+ * or timed-out call) is tried again a few times with back-off: a message
+ * that comes back is handled again (idempotently), but each return costs a
+ * receive on the way to the dead-letter queue, and a lifecycle action's
+ * message would be completed a second time.
  */
 import { DeleteMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { sleep } from "../../async/sleep.ts";
 import { errorMessage } from "../../errors.ts";
 import type { QueueDeleteReason, QueueLeaveReason } from "../../observe/labels.ts";
 import type { Logger } from "../../observe/log.ts";
@@ -17,7 +23,18 @@ export interface QueueMessageRef {
   readonly receiptHandle: string;
 }
 
-type DeleteResult = { ok: true } | { ok: false; error: string };
+type DeleteResult = { ok: true } | { ok: false; error: string; gone: boolean };
+
+/** Entry codes after which retrying the delete cannot help: the receipt is stale. */
+const GONE_CODES: ReadonlySet<string | undefined> = new Set([
+  "ReceiptHandleIsInvalid",
+  "AWS.SimpleQueueService.ReceiptHandleIsInvalid",
+  "InvalidParameterValue",
+]);
+
+/** Tries per delete, and the first pause between them (doubling, with jitter). */
+const DELETE_ATTEMPTS = 5;
+const DELETE_RETRY_MS = 500;
 
 export class MessageAcks {
   readonly #keeper: VisibilityKeeper;
@@ -47,7 +64,16 @@ export class MessageAcks {
         return new Map(
           handles.map((h, i): [string, DeleteResult] => {
             const f = failed.get(String(i));
-            return [h, f ? { ok: false, error: `${f.Code}: ${f.Message ?? ""}` } : { ok: true }];
+            return [
+              h,
+              f
+                ? {
+                    ok: false,
+                    error: `${f.Code}: ${f.Message ?? ""}`,
+                    gone: GONE_CODES.has(f.Code),
+                  }
+                : { ok: true },
+            ];
           }),
         );
       },
@@ -73,10 +99,19 @@ export class MessageAcks {
     this.#keeper.untrack(msg.receiptHandle);
     const started = performance.now();
     let result: DeleteResult | undefined;
-    try {
-      result = await this.#deletes.get(msg.receiptHandle);
-    } catch (err) {
-      result = { ok: false, error: errorMessage(err) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        result = await this.#deletes.get(msg.receiptHandle);
+      } catch (err) {
+        result = { ok: false, error: errorMessage(err), gone: false };
+      }
+      if (result === undefined || result.ok || result.gone || attempt >= DELETE_ATTEMPTS) break;
+      const pause = DELETE_RETRY_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+      this.#log.debug(
+        { messageId: msg.messageId, err: result.error, retryInMs: Math.round(pause) },
+        "deleting message failed; trying again",
+      );
+      await sleep(pause);
     }
     if (result?.ok) {
       countQueueDeleted(reason);
