@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ChangeMessageVisibilityBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { pino } from "pino";
-import { VisibilityKeeper } from "../../src/sources/queue/visibility.ts";
+import { changeTimeoutMs, VisibilityKeeper } from "../../src/sources/queue/visibility.ts";
 
 type Entries = { Id: string; ReceiptHandle: string }[];
 type Answer = (handles: string[], signal: AbortSignal | undefined) => Promise<unknown>;
@@ -90,5 +90,13 @@ describe("visibility keeper", () => {
     await keeper.tick();
     assert.equal(sqs.calls.length, 2, "extended: nothing due any more");
     keeper.stop();
+  });
+});
+
+describe("changeTimeoutMs", () => {
+  test("a quarter of an extension, at most half the time left, at least 1 s", () => {
+    assert.equal(changeTimeoutMs(policy), 7_500);
+    assert.equal(changeTimeoutMs(policy, 10_000), 5_000);
+    assert.equal(changeTimeoutMs(policy, 500), 1_000);
   });
 });

@@ -8,8 +8,8 @@
  * crashed replica's messages come back within about `extendSeconds`.
  *
  * Each batch is on its own: a call that hangs holds only the messages in it
- * (each call is bounded to a quarter of an extension, so its messages are
- * tried again while time is left), the next tick extends every other due
+ * (each call is bounded, see changeTimeoutMs, so its messages are tried
+ * again while time is left), the next tick extends every other due
  * message, and an entry that failed for a passing reason (throttling, an
  * internal error) is tried again on the next tick. Only an entry SQS says
  * is gone (its receipt no longer valid) stops being extended.
@@ -66,9 +66,13 @@ const GONE_CODES: ReadonlySet<string | undefined> = new Set([
   "InvalidParameterValue",
 ]);
 
-/** Bound on one ChangeMessageVisibilityBatch call: a quarter of an extension, at least 2 s. */
-export function changeTimeoutMs(policy: VisibilityPolicy): number {
-  return Math.max(2000, (policy.extendSeconds * 1000) / 4);
+/**
+ * Bound on one ChangeMessageVisibilityBatch call: a quarter of an
+ * extension, and at most half the time its most urgent message has left
+ * (so a hung call leaves time for one more try), at least 1 s.
+ */
+export function changeTimeoutMs(policy: VisibilityPolicy, msLeft = Infinity): number {
+  return Math.max(1000, Math.min((policy.extendSeconds * 1000) / 4, msLeft / 2));
 }
 
 export interface VisibilityKeeperOptions {
@@ -161,7 +165,11 @@ export class VisibilityKeeper {
         }),
         {
           abortSignal: AbortSignal.timeout(
-            this.#opts.callTimeoutMs ?? changeTimeoutMs(this.#opts.policy),
+            this.#opts.callTimeoutMs ??
+              changeTimeoutMs(
+                this.#opts.policy,
+                Math.min(...batch.map(([, e]) => e.visibleUntilMs)) - now,
+              ),
           ),
         },
       );

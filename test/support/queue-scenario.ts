@@ -1,0 +1,459 @@
+// A queue-mode fault scenario on the real ground: an SQS queue with a
+// dead-letter queue, Spot warnings and Auto Scaling terminate hooks for
+// instances with kwok nodes, nthd run as its own process, and the tally
+// every scenario prints:
+//   scenario: notices=N handled=N lost=0 doubled=0 dlq=0 restarts=0
+// handled: a Spot warning's node carries nthd's cordon and record; a
+// terminate hook is completed with CONTINUE (its node, if any, cordoned).
+// doubled: a notice recorded again after it was recorded once, a lifecycle
+// action completed more than once, or a pod evicted more than once.
+// dlq: messages in the dead-letter queue. restarts: nthd exits it did not
+// take (a crash restarts it, as its Deployment would).
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  CreateLaunchConfigurationCommand,
+  DescribeAutoScalingGroupsCommand,
+  PutLifecycleHookCommand,
+} from "@aws-sdk/client-auto-scaling";
+import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { eventually } from "../env/eventually.ts";
+import { createNode, ground, kubeConfig } from "../env/ground.ts";
+import { lifecycleState, openLifecycleAction } from "../env/moto/start.ts";
+import { type NthdProcess, startNthd } from "../env/nthd-process.ts";
+
+export const MANAGED_TAG = "aws-node-termination-handler/managed";
+const region = "us-east-1";
+const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+
+export interface Tally {
+  readonly notices: number;
+  readonly handled: number;
+  readonly lost: number;
+  readonly doubled: number;
+  readonly dlq: number;
+  readonly restarts: number;
+}
+
+export function tallyLine(t: Tally): string {
+  return `scenario: notices=${t.notices} handled=${t.handled} lost=${t.lost} doubled=${t.doubled} dlq=${t.dlq} restarts=${t.restarts}`;
+}
+
+interface SentNotice {
+  readonly kind: "spot" | "terminate";
+  readonly instanceId: string;
+  readonly nodeName: string | undefined;
+  readonly token?: string;
+  readonly sentAt: number;
+}
+
+export interface ScenarioOptions {
+  readonly name: string;
+  /** The dead-letter queue's redrive policy (nthd setup uses 5). */
+  readonly maxReceiveCount: number;
+  /** Auto Scaling instances to make for terminate hooks. */
+  readonly asgInstances?: number;
+}
+
+export class QueueScenario {
+  readonly sqs: SQSClient;
+  readonly ec2: EC2Client;
+  readonly autoscaling: AutoScalingClient;
+  readonly sent: SentNotice[] = [];
+  readonly namespace: string;
+  queueUrl = "";
+  dlqUrl = "";
+  readonly group: string;
+  readonly hook = "nthd-terminate";
+  #asgFree: string[] = [];
+  #nthd: NthdProcess | undefined;
+  #nthdEnv: Record<string, string> = {};
+  #outputs: string[] = [];
+  #restarts = 0;
+  #stopping = false;
+  readonly #nodes: string[] = [];
+
+  readonly opts: ScenarioOptions;
+
+  private constructor(opts: ScenarioOptions) {
+    this.opts = opts;
+    const common = { region, endpoint: ground().motoUrl, credentials };
+    this.sqs = new SQSClient({ ...common, useQueueUrlAsEndpoint: false });
+    this.ec2 = new EC2Client(common);
+    this.autoscaling = new AutoScalingClient(common);
+    const suffix = Math.random().toString(36).slice(2, 8);
+    this.namespace = `${opts.name}-${suffix}`;
+    this.group = `${opts.name}-asg-${suffix}`;
+  }
+
+  static async create(opts: ScenarioOptions): Promise<QueueScenario> {
+    const s = new QueueScenario(opts);
+    const dlq = await s.sqs.send(new CreateQueueCommand({ QueueName: `${s.namespace}-dlq` }));
+    s.dlqUrl = dlq.QueueUrl as string;
+    const dlqArn = (
+      await s.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: s.dlqUrl, AttributeNames: ["QueueArn"] }),
+      )
+    ).Attributes?.QueueArn as string;
+    const q = await s.sqs.send(
+      new CreateQueueCommand({
+        QueueName: s.namespace,
+        Attributes: {
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: dlqArn,
+            maxReceiveCount: String(opts.maxReceiveCount),
+          }),
+        },
+      }),
+    );
+    s.queueUrl = q.QueueUrl as string;
+    await kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: s.namespace } } });
+    if ((opts.asgInstances ?? 0) > 0) await s.#makeGroup(opts.asgInstances ?? 0);
+    return s;
+  }
+
+  async #makeGroup(size: number): Promise<void> {
+    const lc = `${this.group}-lc`;
+    await this.autoscaling.send(
+      new CreateLaunchConfigurationCommand({
+        LaunchConfigurationName: lc,
+        ImageId: "ami-12c6146b",
+        InstanceType: "m5.large",
+      }),
+    );
+    await this.autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: this.group,
+        LaunchConfigurationName: lc,
+        MinSize: 0,
+        MaxSize: size,
+        DesiredCapacity: size,
+        AvailabilityZones: [`${region}a`],
+        Tags: [{ Key: MANAGED_TAG, Value: "", PropagateAtLaunch: true }],
+      }),
+    );
+    await this.autoscaling.send(
+      new PutLifecycleHookCommand({
+        AutoScalingGroupName: this.group,
+        LifecycleHookName: this.hook,
+        LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+        HeartbeatTimeout: 600,
+        DefaultResult: "CONTINUE",
+      }),
+    );
+    const described = await this.autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.group] }),
+    );
+    this.#asgFree = (described.AutoScalingGroups?.[0]?.Instances ?? []).map(
+      (i) => i.InstanceId as string,
+    );
+  }
+
+  /** A kwok node for the instance, deleted when the scenario closes. */
+  async node(name: string, instanceId: string, labels: Record<string, string> = {}): Promise<void> {
+    await createNode({ name, instanceId, labels });
+    this.#nodes.push(name);
+  }
+
+  /** Tagged EC2 instances with a kwok node each (node names `<prefix>-<i>`). */
+  async spotNodes(
+    count: number,
+    prefix = "spot",
+  ): Promise<{ instanceId: string; nodeName: string }[]> {
+    const out = await this.ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: count,
+        MaxCount: count,
+        InstanceType: "m5.large",
+        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: MANAGED_TAG, Value: "" }] }],
+      }),
+    );
+    const ids = (out.Instances ?? []).map((i) => i.InstanceId as string);
+    return Promise.all(
+      ids.map(async (instanceId, i) => {
+        const nodeName = `${this.namespace}-${prefix}-${i}`;
+        await this.node(nodeName, instanceId);
+        return { instanceId, nodeName };
+      }),
+    );
+  }
+
+  /** The next Auto Scaling instance, with a kwok node unless `withNode` is false. */
+  async asgInstance(
+    withNode = true,
+    prefix = "asg",
+  ): Promise<{ instanceId: string; nodeName?: string }> {
+    const instanceId = this.#asgFree.shift();
+    if (instanceId === undefined)
+      throw new Error("no Auto Scaling instance left: raise asgInstances");
+    if (!withNode) return { instanceId };
+    const nodeName = `${this.namespace}-${prefix}-${instanceId.slice(-6)}`;
+    await this.node(nodeName, instanceId);
+    return { instanceId, nodeName };
+  }
+
+  /**
+   * A Deployment whose pods run on `nodeName` (evicted by its drain); they
+   * are placed by `nodeSelector` when given (default: the node's hostname).
+   */
+  async workload(
+    nodeName: string,
+    replicas = 1,
+    nodeSelector: Record<string, string> = { "kubernetes.io/hostname": nodeName },
+  ): Promise<void> {
+    const kc = kubeConfig();
+    const name = nodeName.slice(-40).replace(/^[^a-z]+/, "w");
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: this.namespace,
+      body: {
+        metadata: { name },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: {
+              nodeSelector,
+              terminationGracePeriodSeconds: 2,
+              containers: [{ name: "app", image: "app:1" }],
+            },
+          },
+        },
+      },
+    });
+    await eventually(`${replicas} running pods on ${nodeName}`, async () =>
+      (await this.podsOn(nodeName)) >= replicas ? true : undefined,
+    );
+  }
+
+  async podsOn(nodeName: string): Promise<number> {
+    const pods = await kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .listNamespacedPod({ namespace: this.namespace, fieldSelector: `spec.nodeName=${nodeName}` });
+    return pods.items.filter((p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp)
+      .length;
+  }
+
+  /** A Spot interruption warning, as EventBridge delivers it to the queue. */
+  async sendSpot(instanceId: string, nodeName: string): Promise<void> {
+    const body = {
+      version: "0",
+      id: crypto.randomUUID(),
+      "detail-type": "EC2 Spot Instance Interruption Warning",
+      source: "aws.ec2",
+      account: "123456789012",
+      time: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      region,
+      resources: [`arn:aws:ec2:${region}:123456789012:instance/${instanceId}`],
+      detail: { "instance-id": instanceId, "instance-action": "terminate" },
+    };
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(body) }),
+    );
+    this.sent.push({ kind: "spot", instanceId, nodeName, sentAt: Date.now() });
+  }
+
+  /** Opens the instance's terminate lifecycle action and sends its EventBridge event. */
+  async sendTerminate(instanceId: string, nodeName: string | undefined): Promise<void> {
+    const action = await openLifecycleAction(ground().motoUrl, {
+      AutoScalingGroupName: this.group,
+      LifecycleHookName: this.hook,
+      InstanceId: instanceId,
+    });
+    const body = {
+      version: "0",
+      id: crypto.randomUUID(),
+      "detail-type": "EC2 Instance-terminate Lifecycle Action",
+      source: "aws.autoscaling",
+      account: "123456789012",
+      time: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      region,
+      resources: [
+        `arn:aws:autoscaling:${region}:123456789012:autoScalingGroup:x:autoScalingGroupName/${this.group}`,
+      ],
+      detail: {
+        LifecycleActionToken: action.LifecycleActionToken,
+        AutoScalingGroupName: this.group,
+        LifecycleHookName: this.hook,
+        EC2InstanceId: instanceId,
+        LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+      },
+    };
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(body) }),
+    );
+    this.sent.push({
+      kind: "terminate",
+      instanceId,
+      nodeName,
+      token: action.LifecycleActionToken,
+      sentAt: Date.now(),
+    });
+  }
+
+  /** Starts nthd in queue mode; an exit it was not asked for is a restart (and it is started again). */
+  startNthd(env: { kubeconfig: string; awsEndpoint?: string } & Record<string, string>): void {
+    const { kubeconfig, awsEndpoint, ...rest } = env;
+    this.#nthdEnv = {
+      ENABLE_SQS_TERMINATION_DRAINING: "true",
+      QUEUE_URL: this.queueUrl,
+      AWS_REGION: region,
+      AWS_ENDPOINT: awsEndpoint ?? ground().motoUrl,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      KUBECONFIG: kubeconfig,
+      NODE_TERMINATION_GRACE_PERIOD: "60",
+      SQS_MSG_VISIBILITY_TIMEOUT_SEC: "5",
+      LOG_LEVEL: "info",
+      ...rest,
+    };
+    this.#spawn();
+  }
+
+  #spawn(): void {
+    const proc = startNthd(this.#nthdEnv);
+    this.#nthd = proc;
+    void proc.exited().then(() => {
+      this.#outputs.push(proc.output());
+      if (this.#stopping || this.#nthd !== proc) return;
+      this.#restarts++;
+      this.#spawn();
+    });
+  }
+
+  /** Waits until nthd logs that its consumer runs. */
+  async nthdStarted(timeoutMs = 60_000): Promise<void> {
+    await eventually(
+      "nthd's queue consumer started",
+      async () => (this.output().includes("queue consumer started") ? true : undefined),
+      timeoutMs,
+    );
+  }
+
+  /** Everything every nthd process of the scenario printed. */
+  output(): string {
+    return [...this.#outputs, this.#nthd?.output() ?? ""].join("");
+  }
+
+  async stopNthd(): Promise<void> {
+    this.#stopping = true;
+    const proc = this.#nthd;
+    if (proc !== undefined) {
+      await proc.stop();
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Is this notice handled (see the header)? */
+  async isHandled(n: SentNotice): Promise<boolean> {
+    if (n.nodeName !== undefined) {
+      const node = await kubeConfig().makeApiClient(CoreV1Api).readNode({ name: n.nodeName });
+      if (!node.spec?.unschedulable || !node.metadata?.annotations?.["nthd/record"]) return false;
+    }
+    if (n.kind === "spot") return true;
+    const { actions } = await lifecycleState(ground().motoUrl);
+    const action = actions.find((a) => a.LifecycleActionToken === n.token);
+    return action?.State === "Completed" && action.Result === "CONTINUE";
+  }
+
+  /** Waits (up to `timeoutMs`) until every notice sent is handled; false if some are not. */
+  async allHandled(timeoutMs: number): Promise<boolean> {
+    try {
+      await eventually(
+        "every notice handled",
+        async () => ((await this.handledCount()) === this.sent.length ? true : undefined),
+        timeoutMs,
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async handledCount(): Promise<number> {
+    let handled = 0;
+    for (const n of this.sent) if (await this.isHandled(n)) handled++;
+    return handled;
+  }
+
+  async depth(url: string): Promise<number> {
+    const out = await this.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    const a = out.Attributes ?? {};
+    return (
+      Number(a.ApproximateNumberOfMessages ?? 0) +
+      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  }
+
+  /** The scenario's figures, from the cluster, moto and nthd's own log lines. */
+  async tally(): Promise<Tally> {
+    const handled = await this.handledCount();
+    const { calls } = await lifecycleState(ground().motoUrl);
+    const tokens = new Set(this.sent.flatMap((n) => (n.token ? [n.token] : [])));
+    const completions = new Map<string, number>();
+    for (const c of calls) {
+      if (c.Operation !== "CompleteLifecycleAction" || !tokens.has(c.LifecycleActionToken ?? ""))
+        continue;
+      completions.set(
+        c.LifecycleActionToken ?? "",
+        (completions.get(c.LifecycleActionToken ?? "") ?? 0) + 1,
+      );
+    }
+    const recorded = new Map<string, number>();
+    const evicted = new Map<string, number>();
+    for (const line of this.output().split("\n")) {
+      if (!line.startsWith("{")) continue;
+      let entry: { msg?: string; noticeId?: string; pod?: string };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (entry.msg === "notice recorded on the node" && entry.noticeId)
+        recorded.set(entry.noticeId, (recorded.get(entry.noticeId) ?? 0) + 1);
+      if (entry.msg === "pod evicted" && entry.pod)
+        evicted.set(entry.pod, (evicted.get(entry.pod) ?? 0) + 1);
+    }
+    let doubled = 0;
+    for (const m of [completions, recorded, evicted])
+      for (const n of m.values()) doubled += Math.max(0, n - 1);
+    return {
+      notices: this.sent.length,
+      handled,
+      lost: this.sent.length - handled,
+      doubled,
+      dlq: await this.depth(this.dlqUrl),
+      restarts: this.#restarts,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.stopNthd();
+    const core = kubeConfig().makeApiClient(CoreV1Api);
+    for (const name of this.#nodes) await core.deleteNode({ name }).catch(() => {});
+    await kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .deleteNamespace({ name: this.namespace })
+      .catch(() => {});
+    for (const url of [this.queueUrl, this.dlqUrl]) {
+      if (url) await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
+    }
+    for (const c of [this.sqs, this.ec2, this.autoscaling]) c.destroy();
+  }
+}
