@@ -12,27 +12,36 @@ import {
   mayHold,
   mayReceive,
   OPEN_GATE,
+  QUIET_REOPEN_MS,
+  reopenAtMs,
 } from "../../src/sources/queue/health-gate.ts";
 
 describe("health gate", () => {
   test("receiving stops while any system is down and resumes when all answer", () => {
     let s = OPEN_GATE;
-    assert.equal(mayReceive(s), true);
+    assert.equal(mayReceive(s, 0), true);
     s = afterFailure(s, "kube", 1000);
-    assert.equal(mayReceive(s), false);
+    assert.equal(mayReceive(s, 1000), false);
     s = afterFailure(s, "aws", 2000);
     assert.deepEqual(failing(s), ["kube", "aws"]);
     s = afterSuccess(s, "kube");
-    assert.equal(mayReceive(s), false, "EC2 still down");
+    assert.equal(mayReceive(s, 2000), false, "EC2 still down");
     s = afterSuccess(s, "aws");
-    assert.equal(mayReceive(s), true);
+    assert.equal(mayReceive(s, 2000), true);
   });
 
-  test("a failure keeps the time the outage began; repeated calls change nothing", () => {
-    const s = afterFailure(OPEN_GATE, "kube", 1000);
-    assert.equal(afterFailure(s, "kube", 5000), s);
+  test("the outage keeps its start; each failure moves the quiet reopening later", () => {
+    let s = afterFailure(OPEN_GATE, "kube", 1000);
+    s = afterFailure(s, "kube", 5000);
     assert.equal(s.failingSince.kube, 1000);
+    assert.equal(reopenAtMs(s), 5000 + QUIET_REOPEN_MS);
     assert.equal(afterSuccess(OPEN_GATE, "kube"), OPEN_GATE);
+  });
+
+  test("a system not seen failing for a while lets receiving resume, so something tries it again", () => {
+    const s = afterFailure(OPEN_GATE, "aws", 1000);
+    assert.equal(mayReceive(s, 1000 + QUIET_REOPEN_MS - 1), false);
+    assert.equal(mayReceive(s, 1000 + QUIET_REOPEN_MS), true);
   });
 });
 

@@ -22,24 +22,48 @@ export type Dependency = (typeof DEPENDENCIES)[number];
 export interface GateState {
   /** Since when (ms) each failing system has been failing; absent: answering. */
   readonly failingSince: Readonly<Partial<Record<Dependency, number>>>;
+  /** When (ms) each failing system last failed. */
+  readonly lastFailure: Readonly<Partial<Record<Dependency, number>>>;
 }
 
-export const OPEN_GATE: GateState = { failingSince: {} };
+export const OPEN_GATE: GateState = { failingSince: {}, lastFailure: {} };
+
+/**
+ * A failing system that has not been seen failing for this long lets
+ * receiving resume, so something tries it again: without it a system that
+ * nothing probes (EC2, Auto Scaling) would keep the gate shut for good once
+ * no held message was left to retry it.
+ */
+export const QUIET_REOPEN_MS = 30_000;
 
 export function afterFailure(state: GateState, dep: Dependency, nowMs: number): GateState {
-  if (state.failingSince[dep] !== undefined) return state;
-  return { failingSince: { ...state.failingSince, [dep]: nowMs } };
+  return {
+    failingSince: { ...state.failingSince, [dep]: state.failingSince[dep] ?? nowMs },
+    lastFailure: { ...state.lastFailure, [dep]: nowMs },
+  };
 }
 
 export function afterSuccess(state: GateState, dep: Dependency): GateState {
   if (state.failingSince[dep] === undefined) return state;
-  const { [dep]: _, ...rest } = state.failingSince;
-  return { failingSince: rest };
+  const { [dep]: _since, ...failingSince } = state.failingSince;
+  const { [dep]: _last, ...lastFailure } = state.lastFailure;
+  return { failingSince, lastFailure };
 }
 
-/** New messages are taken only while every system a notice needs answers. */
-export function mayReceive(state: GateState): boolean {
-  return Object.keys(state.failingSince).length === 0;
+/**
+ * New messages are taken only while every system a notice needs answers,
+ * or has not been seen failing for QUIET_REOPEN_MS.
+ */
+export function mayReceive(state: GateState, nowMs: number): boolean {
+  return nowMs >= reopenAtMs(state);
+}
+
+/** When receiving resumes if nothing fails again (0: now). */
+export function reopenAtMs(state: GateState): number {
+  let at = 0;
+  for (const dep of failing(state))
+    at = Math.max(at, (state.lastFailure[dep] ?? 0) + QUIET_REOPEN_MS);
+  return at;
 }
 
 export function failing(state: GateState): Dependency[] {

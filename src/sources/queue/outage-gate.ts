@@ -19,8 +19,10 @@ import {
   type Dependency,
   failing,
   type GateState,
+  kubeOutage,
   mayReceive,
   OPEN_GATE,
+  reopenAtMs,
 } from "./health-gate.ts";
 
 export interface OutageGateOptions {
@@ -46,7 +48,7 @@ export class OutageGate {
   }
 
   get open(): boolean {
-    return mayReceive(this.#state);
+    return mayReceive(this.#state, this.#now());
   }
 
   isDown(dep: Dependency): boolean {
@@ -54,9 +56,9 @@ export class OutageGate {
   }
 
   failed(dep: Dependency, err: unknown): void {
-    const before = this.#state;
-    this.#state = afterFailure(before, dep, this.#now());
-    if (before !== this.#state) {
+    const wasDown = this.isDown(dep);
+    this.#state = afterFailure(this.#state, dep, this.#now());
+    if (!wasDown) {
       this.#opts.log.warn(
         { system: dep, err: errorMessage(err) },
         "a system notices need is failing: receiving paused, messages held",
@@ -79,7 +81,8 @@ export class OutageGate {
   /** Resolves true once the gate is open, false when `signal` aborts first. */
   async waitOpen(signal: AbortSignal): Promise<boolean> {
     while (!this.open) {
-      if (!(await this.#waitWake(Infinity, signal))) return false;
+      const quiet = reopenAtMs(this.#state) - this.#now();
+      if (!(await this.#waitWake(Math.max(quiet, 100), signal))) return false;
     }
     return !signal.aborted;
   }
@@ -109,7 +112,10 @@ export class OutageGate {
         this.answered("kube");
       } catch (err) {
         if (signal.aborted) return;
-        this.failed("kube", err);
+        // Only "unavailable" closes the gate: a probe refused for another
+        // reason (RBAC, say) must not stop the consumer for good.
+        if (kubeOutage(err)) this.failed("kube", err);
+        else this.#opts.log.debug({ err: errorMessage(err) }, "API probe failed");
       }
     }
   }
