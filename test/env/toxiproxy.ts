@@ -37,6 +37,10 @@ export async function startToxiproxy(): Promise<Toxiproxy> {
     ["-host", "127.0.0.1", "-port", String(apiPort)],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
+  // Never keep the test process alive on its own account.
+  child.unref();
+  process.once("exit", () => child.kill("SIGKILL"));
+  (child.stderr as { unref?: () => void } | null)?.unref?.();
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -50,7 +54,11 @@ export async function startToxiproxy(): Promise<Toxiproxy> {
     const text = await res.text();
     if (!res.ok && res.status !== 404)
       throw new Error(`toxiproxy ${method} ${path}: ${res.status} ${text}`);
-    return text === "" ? undefined : JSON.parse(text);
+    try {
+      return text === "" ? undefined : JSON.parse(text);
+    } catch {
+      return text; // /version answers plain text
+    }
   };
   const until = Date.now() + 10_000;
   for (;;) {
@@ -59,7 +67,10 @@ export async function startToxiproxy(): Promise<Toxiproxy> {
       await call("GET", "/version");
       break;
     } catch (err) {
-      if (Date.now() > until) throw new Error(`toxiproxy did not start: ${String(err)} ${stderr}`);
+      if (Date.now() > until) {
+        child.kill("SIGKILL");
+        throw new Error(`toxiproxy did not start: ${String(err)} ${stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -5,7 +5,8 @@
 // so the rest of the ground keeps running. The outage lasts long enough
 // that a consumer which leaves failed messages for redelivery walks every
 // one of them into the dead-letter queue (about 31 s per delivery, so
-// maxReceiveCount 2 is passed after about 65 s). After the API server
+// maxReceiveCount 2 is passed after about 65 s; the last notices arrive
+// 13 s into the 80 s outage, and the API server takes a while to start). After the API server
 // returns, every notice must be handled, once, with nothing in the DLQ.
 //
 // Short by default; NTHD_SCENARIO_FULL=1 (npm run scenario:outage) runs the
@@ -17,7 +18,7 @@ import { type PrivateApiServer, startPrivateApiServer } from "../env/apiserver.t
 import { QueueScenario, tallyLine } from "../support/queue-scenario.ts";
 
 const FULL = process.env.NTHD_SCENARIO_FULL === "1";
-const KILL_MS = FULL ? 240_000 : 75_000;
+const KILL_MS = FULL ? 240_000 : 80_000;
 const FREEZE_MS = FULL ? 240_000 : 40_000;
 const MAX_RECEIVE = FULL ? 5 : 2;
 const SPOT = FULL ? 16 : 4;
@@ -34,7 +35,11 @@ after(async () => {
   await api?.close();
 });
 
-/** Sends the notices in two waves: at the start of the outage and a third of the way in. */
+/**
+ * Sends the notices in two waves: at the start of the outage and a sixth of
+ * the way in, so even the second wave has time to reach the dead-letter
+ * queue if messages are left for redelivery.
+ */
 async function sendDuringOutage(s: QueueScenario, outageMs: number, label: string) {
   const spot = await s.spotNodes(SPOT, label);
   const asg: { instanceId: string; nodeName?: string }[] = [];
@@ -46,7 +51,7 @@ async function sendDuringOutage(s: QueueScenario, outageMs: number, label: strin
     async waves() {
       for (const n of spot.slice(0, half)) await s.sendSpot(n.instanceId, n.nodeName);
       for (const n of asg.slice(0, 1)) await s.sendTerminate(n.instanceId, n.nodeName);
-      await sleep(outageMs / 3);
+      await sleep(outageMs / 6);
       for (const n of spot.slice(half)) await s.sendSpot(n.instanceId, n.nodeName);
       for (const n of asg.slice(1)) await s.sendTerminate(n.instanceId, n.nodeName);
     },
