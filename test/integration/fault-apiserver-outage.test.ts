@@ -70,6 +70,7 @@ function assertClean(t: Awaited<ReturnType<QueueScenario["tally"]>>, s: QueueSce
     assert.equal(t.lost, 0, "every notice handled");
     assert.equal(t.doubled, 0, "nothing handled twice");
     assert.equal(t.restarts, 0, "nthd never exited");
+    assert.equal(s.logged("notice recorded on the node"), t.notices, "each notice recorded once");
   } catch (err) {
     process.stderr.write(s.output().split("\n").slice(-80).join("\n"));
     throw err;

@@ -104,6 +104,7 @@ test("scenario 3: AWS 500s, partial batch failures, a hung visibility call, thro
       assert.equal(t.lost, 0);
       assert.equal(t.doubled, 0);
       assert.equal(t.restarts, 0);
+      assert.equal(s.logged("notice recorded on the node"), t.notices, "each notice recorded once");
     } catch (err) {
       process.stderr.write(s.output().split("\n").slice(-80).join("\n"));
       throw err;

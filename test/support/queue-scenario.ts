@@ -325,8 +325,10 @@ export class QueueScenario {
     const proc = startNthd(this.#nthdEnv);
     this.#nthd = proc;
     void proc.exited().then(() => {
+      // Its output moves to the finished ones (and is counted once).
       this.#outputs.push(proc.output());
-      if (this.#stopping || this.#nthd !== proc) return;
+      if (this.#nthd === proc) this.#nthd = undefined;
+      if (this.#stopping) return;
       this.#restarts++;
       this.#spawn();
     });
@@ -341,6 +343,11 @@ export class QueueScenario {
     );
   }
 
+  /** nthd's log lines (JSON) with this message, across every nthd process of the scenario. */
+  logged(message: string): number {
+    return this.output().split(`"message":${JSON.stringify(message)}`).length - 1;
+  }
+
   /** Everything every nthd process of the scenario printed. */
   output(): string {
     return [...this.#outputs, this.#nthd?.output() ?? ""].join("");
@@ -351,6 +358,7 @@ export class QueueScenario {
     const proc = this.#nthd;
     if (proc !== undefined) {
       await proc.stop();
+      await proc.exited();
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -419,15 +427,15 @@ export class QueueScenario {
     const evicted = new Map<string, number>();
     for (const line of this.output().split("\n")) {
       if (!line.startsWith("{")) continue;
-      let entry: { msg?: string; noticeId?: string; pod?: string };
+      let entry: { message?: string; noticeId?: string; pod?: string };
       try {
         entry = JSON.parse(line);
       } catch {
         continue;
       }
-      if (entry.msg === "notice recorded on the node" && entry.noticeId)
+      if (entry.message === "notice recorded on the node" && entry.noticeId)
         recorded.set(entry.noticeId, (recorded.get(entry.noticeId) ?? 0) + 1);
-      if (entry.msg === "pod evicted" && entry.pod)
+      if (entry.message === "pod evicted" && entry.pod)
         evicted.set(entry.pod, (evicted.get(entry.pod) ?? 0) + 1);
     }
     let doubled = 0;
