@@ -14,7 +14,7 @@ import { ground } from "../env/ground.ts";
 import { type HttpFaultProxy, kubeStatus, startHttpFaultProxy } from "../env/http-faults.ts";
 import { QueueScenario, tallyLine } from "../support/queue-scenario.ts";
 
-const PHASE_MS = process.env.NTHD_SCENARIO_FULL === "1" ? 120_000 : 35_000;
+const PHASE_MS = process.env.NTHD_SCENARIO_FULL === "1" ? 120_000 : 25_000;
 let proxy: HttpFaultProxy;
 let kubeconfig: string;
 

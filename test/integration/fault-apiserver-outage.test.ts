@@ -19,7 +19,7 @@ import { QueueScenario, tallyLine } from "../support/queue-scenario.ts";
 
 const FULL = process.env.NTHD_SCENARIO_FULL === "1";
 const KILL_MS = FULL ? 240_000 : 80_000;
-const FREEZE_MS = FULL ? 240_000 : 40_000;
+const FREEZE_MS = FULL ? 240_000 : 30_000;
 const MAX_RECEIVE = FULL ? 5 : 2;
 const SPOT = FULL ? 16 : 4;
 const TERMINATE = FULL ? 4 : 2;
