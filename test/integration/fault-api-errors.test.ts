@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { kubeconfigYaml } from "../env/apiserver.ts";
 import { ground } from "../env/ground.ts";
 import { type HttpFaultProxy, kubeStatus, startHttpFaultProxy } from "../env/http-faults.ts";
-import { QueueScenario, tallyLine } from "../support/queue-scenario.ts";
+import { QueueScenario, tallyLine } from "../env/queue-scenario.ts";
 
 const PHASE_MS = process.env.NTHD_SCENARIO_FULL === "1" ? 120_000 : 25_000;
 let proxy: HttpFaultProxy;

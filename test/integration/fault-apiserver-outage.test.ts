@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type PrivateApiServer, startPrivateApiServer } from "../env/apiserver.ts";
-import { QueueScenario, tallyLine } from "../support/queue-scenario.ts";
+import { QueueScenario, tallyLine } from "../env/queue-scenario.ts";
 
 const FULL = process.env.NTHD_SCENARIO_FULL === "1";
 const KILL_MS = FULL ? 240_000 : 80_000;

@@ -7,9 +7,9 @@ import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PolicyV1Api } from "@kubernetes/client-node";
 import { type PrivateApiServer, startPrivateApiServer } from "../env/apiserver.ts";
-import { eventually } from "../env/eventually.ts";
 import { kubeConfig } from "../env/ground.ts";
-import { QueueScenario, tallyLine } from "../support/queue-scenario.ts";
+import { QueueScenario, tallyLine } from "../env/queue-scenario.ts";
+import { eventually } from "../support/eventually.ts";
 
 let api: PrivateApiServer;
 

@@ -15,8 +15,8 @@ import {
   type HttpFaultProxy,
   startHttpFaultProxy,
 } from "../env/http-faults.ts";
+import { QueueScenario, tallyLine } from "../env/queue-scenario.ts";
 import { startToxiproxy, type TcpFaults, type Toxiproxy } from "../env/toxiproxy.ts";
-import { QueueScenario, tallyLine } from "../support/queue-scenario.ts";
 
 const RECEIVE_FAIL_MS = process.env.NTHD_SCENARIO_FULL === "1" ? 60_000 : 20_000;
 let toxiproxy: Toxiproxy;

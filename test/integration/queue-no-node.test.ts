@@ -4,10 +4,10 @@
 // short wait for the node to register, and deletes the message.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eventually } from "../env/eventually.ts";
 import { ground } from "../env/ground.ts";
 import { lifecycleState } from "../env/moto/start.ts";
-import { QueueScenario, tallyLine } from "../support/queue-scenario.ts";
+import { QueueScenario, tallyLine } from "../env/queue-scenario.ts";
+import { eventually } from "../support/eventually.ts";
 
 test("scenario 7: a terminate hook for an instance with no node is completed with CONTINUE within seconds", async () => {
   const s = await QueueScenario.create({ name: "no-node", maxReceiveCount: 2, asgInstances: 1 });

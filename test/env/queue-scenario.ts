@@ -9,30 +9,25 @@
 // action completed more than once, or a pod evicted more than once.
 // dlq: messages in the dead-letter queue. restarts: nthd exits it did not
 // take (a crash restarts it, as its Deployment would).
+import { RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { DeleteQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { eventually } from "../support/eventually.ts";
+import { createNode, deployPinned, ground, kubeConfig, podsOnNode } from "./ground.ts";
 import {
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  CreateLaunchConfigurationCommand,
-  DescribeAutoScalingGroupsCommand,
-  PutLifecycleHookCommand,
-} from "@aws-sdk/client-auto-scaling";
-import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
-import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import { eventually } from "../env/eventually.ts";
-import { createNode, ground, kubeConfig } from "../env/ground.ts";
-import { lifecycleState, openLifecycleAction } from "../env/moto/start.ts";
-import { type NthdProcess, startNthd } from "../env/nthd-process.ts";
+  createManagedGroup,
+  createQueue,
+  MANAGED_TAG,
+  type MotoAws,
+  motoClients,
+  motoEnv,
+  queueDepth,
+  REGION,
+} from "./moto/aws.ts";
+import { lifecycleState, openLifecycleAction } from "./moto/start.ts";
+import { type NthdProcess, startNthd } from "./nthd-process.ts";
 
-export const MANAGED_TAG = "aws-node-termination-handler/managed";
-const region = "us-east-1";
-const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+const region = REGION;
 
 export interface Tally {
   readonly notices: number;
@@ -64,9 +59,7 @@ export interface ScenarioOptions {
 }
 
 export class QueueScenario {
-  readonly sqs: SQSClient;
-  readonly ec2: EC2Client;
-  readonly autoscaling: AutoScalingClient;
+  readonly aws: MotoAws;
   readonly sent: SentNotice[] = [];
   readonly namespace: string;
   queueUrl = "";
@@ -85,10 +78,7 @@ export class QueueScenario {
 
   private constructor(opts: ScenarioOptions) {
     this.opts = opts;
-    const common = { region, endpoint: ground().motoUrl, credentials };
-    this.sqs = new SQSClient({ ...common, useQueueUrlAsEndpoint: false });
-    this.ec2 = new EC2Client(common);
-    this.autoscaling = new AutoScalingClient(common);
+    this.aws = motoClients(ground().motoUrl);
     const suffix = Math.random().toString(36).slice(2, 8);
     this.namespace = `${opts.name}-${suffix}`;
     this.group = `${opts.name}-asg-${suffix}`;
@@ -96,25 +86,12 @@ export class QueueScenario {
 
   static async create(opts: ScenarioOptions): Promise<QueueScenario> {
     const s = new QueueScenario(opts);
-    const dlq = await s.sqs.send(new CreateQueueCommand({ QueueName: `${s.namespace}-dlq` }));
-    s.dlqUrl = dlq.QueueUrl as string;
-    const dlqArn = (
-      await s.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: s.dlqUrl, AttributeNames: ["QueueArn"] }),
-      )
-    ).Attributes?.QueueArn as string;
-    const q = await s.sqs.send(
-      new CreateQueueCommand({
-        QueueName: s.namespace,
-        Attributes: {
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: dlqArn,
-            maxReceiveCount: String(opts.maxReceiveCount),
-          }),
-        },
-      }),
-    );
-    s.queueUrl = q.QueueUrl as string;
+    const q = await createQueue(s.aws.sqs, s.namespace, {
+      dlq: true,
+      maxReceiveCount: opts.maxReceiveCount,
+    });
+    s.queueUrl = q.url;
+    s.dlqUrl = q.dlqUrl as string;
     await kubeConfig()
       .makeApiClient(CoreV1Api)
       .createNamespace({ body: { metadata: { name: s.namespace } } });
@@ -123,40 +100,14 @@ export class QueueScenario {
   }
 
   async #makeGroup(size: number): Promise<void> {
-    const lc = `${this.group}-lc`;
-    await this.autoscaling.send(
-      new CreateLaunchConfigurationCommand({
-        LaunchConfigurationName: lc,
-        ImageId: "ami-12c6146b",
-        InstanceType: "m5.large",
-      }),
-    );
-    await this.autoscaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: this.group,
-        LaunchConfigurationName: lc,
-        MinSize: 0,
-        MaxSize: size,
-        DesiredCapacity: size,
-        AvailabilityZones: [`${region}a`],
-        Tags: [{ Key: MANAGED_TAG, Value: "", PropagateAtLaunch: true }],
-      }),
-    );
-    await this.autoscaling.send(
-      new PutLifecycleHookCommand({
-        AutoScalingGroupName: this.group,
-        LifecycleHookName: this.hook,
-        LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
-        HeartbeatTimeout: 600,
-        DefaultResult: "CONTINUE",
-      }),
-    );
-    const described = await this.autoscaling.send(
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.group] }),
-    );
-    this.#asgFree = (described.AutoScalingGroups?.[0]?.Instances ?? []).map(
-      (i) => i.InstanceId as string,
-    );
+    this.#asgFree = await createManagedGroup(this.aws.autoscaling, this.group, size, [
+      {
+        name: this.hook,
+        transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+        heartbeatTimeout: 600,
+        defaultResult: "CONTINUE",
+      },
+    ]);
   }
 
   /** A kwok node for the instance, deleted when the scenario closes. */
@@ -170,7 +121,7 @@ export class QueueScenario {
     count: number,
     prefix = "spot",
   ): Promise<{ instanceId: string; nodeName: string }[]> {
-    const out = await this.ec2.send(
+    const out = await this.aws.ec2.send(
       new RunInstancesCommand({
         ImageId: "ami-12c6146b",
         MinCount: count,
@@ -212,37 +163,15 @@ export class QueueScenario {
     replicas = 1,
     nodeSelector: Record<string, string> = { "kubernetes.io/hostname": nodeName },
   ): Promise<void> {
-    const kc = kubeConfig();
-    const name = nodeName.slice(-40).replace(/^[^a-z]+/, "w");
-    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace: this.namespace,
-      body: {
-        metadata: { name },
-        spec: {
-          replicas,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: {
-              nodeSelector,
-              terminationGracePeriodSeconds: 2,
-              containers: [{ name: "app", image: "app:1" }],
-            },
-          },
-        },
-      },
+    await deployPinned(this.namespace, nodeName.slice(-40).replace(/^[^a-z]+/, "w"), {
+      replicas,
+      nodeSelector,
     });
-    await eventually(`${replicas} running pods on ${nodeName}`, async () =>
-      (await this.podsOn(nodeName)) >= replicas ? true : undefined,
-    );
   }
 
+  /** Pods of the scenario still running on the node. */
   async podsOn(nodeName: string): Promise<number> {
-    const pods = await kubeConfig()
-      .makeApiClient(CoreV1Api)
-      .listNamespacedPod({ namespace: this.namespace, fieldSelector: `spec.nodeName=${nodeName}` });
-    return pods.items.filter((p) => p.status?.phase === "Running" && !p.metadata?.deletionTimestamp)
-      .length;
+    return (await podsOnNode(this.namespace, nodeName)).length;
   }
 
   /** A Spot interruption warning, as EventBridge delivers it to the queue. */
@@ -258,7 +187,7 @@ export class QueueScenario {
       resources: [`arn:aws:ec2:${region}:123456789012:instance/${instanceId}`],
       detail: { "instance-id": instanceId, "instance-action": "terminate" },
     };
-    await this.sqs.send(
+    await this.aws.sqs.send(
       new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(body) }),
     );
     this.sent.push({ kind: "spot", instanceId, nodeName, sentAt: Date.now() });
@@ -290,7 +219,7 @@ export class QueueScenario {
         LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
       },
     };
-    await this.sqs.send(
+    await this.aws.sqs.send(
       new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(body) }),
     );
     this.sent.push({
@@ -308,10 +237,7 @@ export class QueueScenario {
     this.#nthdEnv = {
       ENABLE_SQS_TERMINATION_DRAINING: "true",
       QUEUE_URL: this.queueUrl,
-      AWS_REGION: region,
-      AWS_ENDPOINT: awsEndpoint ?? ground().motoUrl,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...motoEnv(awsEndpoint ?? ground().motoUrl),
       KUBECONFIG: kubeconfig,
       NODE_TERMINATION_GRACE_PERIOD: "60",
       SQS_MSG_VISIBILITY_TIMEOUT_SEC: "5",
@@ -395,18 +321,8 @@ export class QueueScenario {
     return handled;
   }
 
-  async depth(url: string): Promise<number> {
-    const out = await this.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-      }),
-    );
-    const a = out.Attributes ?? {};
-    return (
-      Number(a.ApproximateNumberOfMessages ?? 0) +
-      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
+  depth(url: string): Promise<number> {
+    return queueDepth(this.aws.sqs, url);
   }
 
   /** The scenario's figures, from the cluster, moto and nthd's own log lines. */
@@ -460,8 +376,9 @@ export class QueueScenario {
       .deleteNamespace({ name: this.namespace })
       .catch(() => {});
     for (const url of [this.queueUrl, this.dlqUrl]) {
-      if (url) await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
+      if (url) await this.aws.sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
     }
-    for (const c of [this.sqs, this.ec2, this.autoscaling]) c.destroy();
+    for (const c of [this.aws.sqs, this.aws.ec2, this.aws.autoscaling, this.aws.eventbridge])
+      c.destroy();
   }
 }
