@@ -66,6 +66,8 @@ export interface HttpFaultProxy {
   clear(): void;
   /** Requests seen for an operation (or "METHOD path" when not AWS), faulted or not. */
   seen(operation: string): number;
+  /** Why passing a request on to the peer failed (each such client connection was dropped). */
+  readonly upstreamErrors: readonly string[];
   /** Requests a rule answered, for one operation or (none given) in all. */
   faulted(operation?: string): number;
   close(): Promise<void>;
@@ -122,6 +124,7 @@ export async function startHttpFaultProxy(
   const seen = new Map<string, number>();
   const faulted = new Map<string, number>();
   const hung = new Set<ServerResponse>();
+  const upstreamErrors: string[] = [];
   const sockets = new Set<Socket>();
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
@@ -149,6 +152,11 @@ export async function startHttpFaultProxy(
     up.end(body);
   };
 
+  const upstreamFailed = (req: IncomingMessage, res: ServerResponse) => (err: Error) => {
+    upstreamErrors.push(`${new Date().toISOString()} ${req.method} ${req.url}: ${err.message}`);
+    res.socket?.destroy();
+  };
+
   const pass = (req: IncomingMessage, res: ServerResponse, body: Buffer) =>
     forward(
       req,
@@ -158,7 +166,7 @@ export async function startHttpFaultProxy(
         upRes.pipe(res);
         res.on("close", () => upRes.destroy());
       },
-      () => res.socket?.destroy(),
+      upstreamFailed(req, res),
     );
 
   const partialBatch = (req: IncomingMessage, res: ServerResponse, body: Buffer, code: string) => {
@@ -187,7 +195,7 @@ export async function startHttpFaultProxy(
           res.end(text);
         });
       },
-      () => res.socket?.destroy(),
+      upstreamFailed(req, res),
     );
   };
 
@@ -253,6 +261,7 @@ export async function startHttpFaultProxy(
       for (const res of hung) res.socket?.destroy();
       hung.clear();
     },
+    upstreamErrors,
     seen: (op) => seen.get(op) ?? 0,
     faulted: (op) =>
       op === undefined ? [...faulted.values()].reduce((a, b) => a + b, 0) : (faulted.get(op) ?? 0),

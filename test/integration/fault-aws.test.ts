@@ -107,6 +107,7 @@ test("scenario 3: AWS 500s, partial batch failures, a hung visibility call, thro
       assert.equal(s.logged("notice recorded on the node"), t.notices, "each notice recorded once");
     } catch (err) {
       process.stderr.write(s.output().split("\n").slice(-80).join("\n"));
+      process.stderr.write(`\nproxy upstream errors:\n${proxy.upstreamErrors.join("\n")}\n`);
       throw err;
     }
   } finally {

@@ -98,5 +98,10 @@ describe("changeTimeoutMs", () => {
     assert.equal(changeTimeoutMs(policy), 7_500);
     assert.equal(changeTimeoutMs(policy, 10_000), 5_000);
     assert.equal(changeTimeoutMs(policy, 500), 1_000);
+    assert.equal(
+      changeTimeoutMs(policy, 9_453),
+      4_726,
+      "whole milliseconds (AbortSignal.timeout needs them)",
+    );
   });
 });

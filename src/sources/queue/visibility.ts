@@ -72,7 +72,8 @@ const GONE_CODES: ReadonlySet<string | undefined> = new Set([
  * (so a hung call leaves time for one more try), at least 1 s.
  */
 export function changeTimeoutMs(policy: VisibilityPolicy, msLeft = Infinity): number {
-  return Math.max(1000, Math.min((policy.extendSeconds * 1000) / 4, msLeft / 2));
+  // Whole milliseconds: AbortSignal.timeout throws on a fraction.
+  return Math.floor(Math.max(1000, Math.min((policy.extendSeconds * 1000) / 4, msLeft / 2)));
 }
 
 export interface VisibilityKeeperOptions {
