@@ -26,6 +26,8 @@ export interface TcpFaults {
 export interface Toxiproxy {
   /** A proxy to 127.0.0.1:`targetPort` on a port of its own. */
   proxy(name: string, targetPort: number): Promise<TcpFaults>;
+  /** The end of what the server logged (connections, upstream failures), for failure messages. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -43,7 +45,7 @@ export async function startToxiproxy(): Promise<Toxiproxy> {
   (child.stderr as { unref?: () => void } | null)?.unref?.();
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+    stderr = (stderr + d.toString()).slice(-20_000);
   });
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${api}${path}`, {
@@ -125,6 +127,7 @@ export async function startToxiproxy(): Promise<Toxiproxy> {
         heal,
       };
     },
+    log: () => stderr,
     async stop() {
       if (child.pid !== undefined && child.exitCode === null) {
         stopPids([child.pid]);

@@ -108,6 +108,7 @@ test("scenario 3: AWS 500s, partial batch failures, a hung visibility call, thro
     } catch (err) {
       process.stderr.write(s.output().split("\n").slice(-80).join("\n"));
       process.stderr.write(`\nproxy upstream errors:\n${proxy.upstreamErrors.join("\n")}\n`);
+      process.stderr.write(`\ntoxiproxy:\n${toxiproxy.log()}\n`);
       throw err;
     }
   } finally {

@@ -41,6 +41,8 @@ export class MessageAcks {
   readonly #log: Logger;
   readonly #deletes: Batcher<string, DeleteResult>;
   readonly #pending = new Set<Promise<void>>();
+  /** Messages in hand, by id, with any later deliveries of the same message. */
+  readonly #inHand = new Map<string, QueueMessageRef[]>();
 
   constructor(opts: {
     sqs: Pick<SQSClient, "send">;
@@ -81,12 +83,44 @@ export class MessageAcks {
   }
 
   /**
+   * Marks a received message as in hand. False when the same message (by id)
+   * is in hand already: its visibility lapsed (extensions failed while SQS
+   * was in trouble) and SQS delivered it again. That delivery is not handled
+   * a second time; it shares the first one's fate, deleted or left with it,
+   * and its fresh receipt makes the delete succeed where the first, stale
+   * one no longer can.
+   */
+  begin(msg: QueueMessageRef): boolean {
+    if (msg.messageId === "") return true;
+    const later = this.#inHand.get(msg.messageId);
+    if (later === undefined) {
+      this.#inHand.set(msg.messageId, []);
+      return true;
+    }
+    later.push(msg);
+    this.#log.info(
+      { messageId: msg.messageId },
+      "message delivered again while in hand; it shares the first delivery's fate",
+    );
+    return false;
+  }
+
+  /** The message and its later deliveries; it is no longer in hand. */
+  #end(msg: QueueMessageRef): QueueMessageRef[] {
+    const later = this.#inHand.get(msg.messageId) ?? [];
+    this.#inHand.delete(msg.messageId);
+    return [msg, ...later];
+  }
+
+  /**
    * Starts deleting the message (batched with others) and returns at once;
    * a failed delete is logged (the message returns and is handled again,
    * idempotently). `settled()` waits for every delete started.
    */
   delete(msg: QueueMessageRef, reason: QueueDeleteReason): void {
-    const deleting = this.#delete(msg, reason).finally(() => this.#pending.delete(deleting));
+    const deleting = this.#delete(this.#end(msg), reason).finally(() =>
+      this.#pending.delete(deleting),
+    );
     this.#pending.add(deleting);
   }
 
@@ -95,9 +129,31 @@ export class MessageAcks {
     await Promise.allSettled([...this.#pending]);
   }
 
-  async #delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<void> {
-    this.#keeper.untrack(msg.receiptHandle);
+  /** Deletes every delivery of one message; it is gone once any delete succeeds. */
+  async #delete(deliveries: QueueMessageRef[], reason: QueueDeleteReason): Promise<void> {
+    const first = deliveries[0] as QueueMessageRef;
+    for (const d of deliveries) this.#keeper.untrack(d.receiptHandle);
     const started = performance.now();
+    const results = await Promise.all(deliveries.map((d) => this.#deleteOne(d)));
+    if (results.some((r) => r.ok)) {
+      countQueueDeleted(reason);
+      this.#log.debug(
+        { messageId: first.messageId, reason, deleteMs: Math.round(performance.now() - started) },
+        "message deleted",
+      );
+      return;
+    }
+    this.#log.warn(
+      {
+        messageId: first.messageId,
+        reason,
+        err: results.map((r) => (r.ok ? "" : r.error)).join("; "),
+      },
+      "deleting message failed; it will be delivered again",
+    );
+  }
+
+  async #deleteOne(msg: QueueMessageRef): Promise<DeleteResult> {
     let result: DeleteResult | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -113,23 +169,12 @@ export class MessageAcks {
       );
       await sleep(pause);
     }
-    if (result?.ok) {
-      countQueueDeleted(reason);
-      this.#log.debug(
-        { messageId: msg.messageId, reason, deleteMs: Math.round(performance.now() - started) },
-        "message deleted",
-      );
-      return;
-    }
-    this.#log.warn(
-      { messageId: msg.messageId, reason, err: result?.error ?? "no answer" },
-      "deleting message failed; it will be delivered again",
-    );
+    return result ?? { ok: false, error: "no answer", gone: false };
   }
 
   /** Stops extending the message's visibility and lets SQS deliver it again later. */
   leave(msg: QueueMessageRef, reason: QueueLeaveReason): void {
-    this.#keeper.untrack(msg.receiptHandle);
+    for (const d of this.#end(msg)) this.#keeper.untrack(d.receiptHandle);
     countQueueLeft(reason);
   }
 }

@@ -207,7 +207,9 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
       }
       for (const msg of messages) {
         keeper.track(msg.receiptHandle, msg.messageId, msg.receivedAt.getTime());
-        dispatch(msg);
+        // A second delivery of a message still in hand is not handled twice.
+        if (acks.begin(msg)) dispatch(msg);
+        else slots.give(1);
       }
     }
   };
