@@ -66,6 +66,8 @@ export async function runDaemon(loaded: LoadedConfig): Promise<number> {
       kubeconfigPath: config.kubeconfig,
       qps: config.kubeApiQps,
       burst: config.kubeApiBurst,
+      requestTimeoutMs: config.kubeApiTimeoutSeconds * 1000,
+      watchIdleTimeoutMs: config.kubeWatchIdleTimeoutSeconds * 1000,
     });
     const engine = createDrainEngine({ kube, config, log, webhook });
     const handle = createNoticeHandler({ engine, log });

@@ -7,6 +7,12 @@
  * client endpoint when set; otherwise the SDK's own AWS_ENDPOINT_URL and
  * AWS_ENDPOINT_URL_<SERVICE> variables apply. Retries use the SDK's adaptive
  * mode, which also rate-limits the client when AWS starts throttling.
+ *
+ * Timeouts: the SDK's Node handler waits forever by default (only the
+ * operating system's socket timeouts, minutes, end a hung call), so one hung
+ * call could stall whatever waits on it. Every attempt here is bounded:
+ * connection by aws-connect-timeout-seconds, the whole attempt by
+ * aws-request-timeout-seconds (a long poll passes its own, longer, bound).
  */
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
@@ -22,13 +28,14 @@ export interface AwsClients {
   readonly region: string;
 }
 
-type AwsConfig = Pick<Config, "queueUrl" | "awsRegion" | "awsEndpoint">;
+type AwsConfig = Pick<Config, "queueUrl" | "awsRegion" | "awsEndpoint"> &
+  Partial<Pick<Config, "awsConnectTimeoutSeconds" | "awsRequestTimeoutSeconds" | "awsMaxAttempts">>;
 type Env = Readonly<Record<string, string | undefined>>;
 
 export interface AwsClientOptions {
   /** Static credentials (tests); default: the SDK's credential chain. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** Attempts per call including the first (SDK default 3). */
+  /** Attempts per call including the first; default the aws-max-attempts setting (5). */
   readonly maxAttempts?: number;
   /** Told about every attempt; default: the nthd metrics. */
   readonly observe?: AwsCallObserver;
@@ -67,13 +74,24 @@ export function resolveRegion(config: AwsConfig): string {
   );
 }
 
+/** The bound on one attempt of an AWS call; a long poll adds its wait to it. */
+export function awsRequestTimeoutMs(config: Pick<AwsConfig, "awsRequestTimeoutSeconds">): number {
+  return (config.awsRequestTimeoutSeconds ?? 20) * 1000;
+}
+
 export function createAwsClients(config: AwsConfig, options: AwsClientOptions = {}): AwsClients {
   const region = resolveRegion(config);
   const env = options.env ?? process.env;
   const common = {
     region,
     retryMode: "adaptive",
-    maxAttempts: options.maxAttempts ?? 5,
+    maxAttempts: options.maxAttempts ?? config.awsMaxAttempts ?? 5,
+    requestHandler: {
+      connectionTimeout: (config.awsConnectTimeoutSeconds ?? 5) * 1000,
+      requestTimeout: awsRequestTimeoutMs(config),
+      // Without this a breached requestTimeout is only logged and the call goes on waiting.
+      throwOnRequestTimeout: true,
+    },
     ...(config.awsEndpoint !== "" ? { endpoint: config.awsEndpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };

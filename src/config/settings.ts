@@ -130,6 +130,53 @@ export const SETTINGS = {
     description:
       "Readiness follows nthd's own API requests; after this many seconds without any, one cheap read (a node from the API server's cache) checks the server is still there.",
   }),
+  kubeApiTimeoutSeconds: setting({
+    flag: "kube-api-timeout-seconds",
+    env: ["NTHD_KUBE_API_TIMEOUT_SECONDS"],
+    parse: int(1, 300),
+    default: 15,
+    group: "general",
+    description:
+      "Longest one Kubernetes API request may take (counted after the client-side rate limiter lets it go); a request to a hung API server fails after this and is retried.",
+  }),
+  kubeWatchIdleTimeoutSeconds: setting({
+    flag: "kube-watch-idle-timeout-seconds",
+    env: ["NTHD_KUBE_WATCH_IDLE_TIMEOUT_SECONDS"],
+    parse: int(30, 3600),
+    default: 150,
+    group: "general",
+    description:
+      "A watch that brings nothing (no event, no bookmark) for this long is taken for a dead connection and opened again from its last resourceVersion. Opening a watch is bounded by kube-api-timeout-seconds.",
+  }),
+  awsConnectTimeoutSeconds: setting({
+    flag: "aws-connect-timeout-seconds",
+    env: ["NTHD_AWS_CONNECT_TIMEOUT_SECONDS"],
+    parse: int(1, 120),
+    default: 5,
+    onlyIn: "queue",
+    group: "queue",
+    description: "Longest an AWS API connection (TCP and TLS) may take to open.",
+  }),
+  awsRequestTimeoutSeconds: setting({
+    flag: "aws-request-timeout-seconds",
+    env: ["NTHD_AWS_REQUEST_TIMEOUT_SECONDS"],
+    parse: int(1, 600),
+    default: 20,
+    onlyIn: "queue",
+    group: "queue",
+    description:
+      "Longest one attempt of an AWS API call may take (the SDK's own default waits forever). ReceiveMessage gets its long-poll wait on top.",
+  }),
+  awsMaxAttempts: setting({
+    flag: "aws-max-attempts",
+    env: ["NTHD_AWS_MAX_ATTEMPTS", "AWS_MAX_ATTEMPTS"],
+    parse: int(1, 20),
+    default: 5,
+    onlyIn: "queue",
+    group: "queue",
+    description:
+      "Attempts per AWS API call, the first included (adaptive retry mode: throttled calls also slow the client down).",
+  }),
   useApiserverCache: setting({
     flag: "use-apiserver-cache",
     env: ["USE_APISERVER_CACHE"],
@@ -466,6 +513,33 @@ export const SETTINGS = {
     group: "queue",
     description:
       "Visibility timeout of received messages. nthd extends it while it works on a message, so it need not cover a drain (NTH, which never extended it, capped it at 119); a crashed replica's messages come back after it. Up to SQS's limit of 43200; at least 1, so no other replica receives a message before its first extension.",
+  }),
+  queueHoldMaxSeconds: setting({
+    flag: "queue-hold-max-seconds",
+    env: ["NTHD_QUEUE_HOLD_MAX_SECONDS"],
+    parse: int(0, 39_600),
+    default: 3600,
+    group: "queue",
+    description:
+      "While the Kubernetes API or an AWS call a notice needs is failing, nthd stops receiving and holds the messages it has (their visibility extended, so their receive counts do not climb toward the dead-letter queue), retrying each with back-off until the failing system answers. A message held longer than this is left for redelivery. 0: never hold (every failure leaves the message for redelivery). At most 11 hours, inside SQS's 12-hour visibility ceiling.",
+  }),
+  completeLifecycleActionWithoutNode: setting({
+    flag: "complete-lifecycle-action-without-node",
+    env: ["NTHD_COMPLETE_LIFECYCLE_ACTION_WITHOUT_NODE"],
+    parse: bool,
+    default: true,
+    group: "queue",
+    description:
+      "Complete (CONTINUE) a terminate lifecycle action for a managed instance that has no node in the cluster (it never joined, or left already), so the Auto Scaling group does not wait out the hook's timeout. Only when delete-sqs-msg-if-node-not-found is true: on a queue shared by several clusters the instance may be another cluster's.",
+  }),
+  nodeRegistrationWaitSeconds: setting({
+    flag: "node-registration-wait-seconds",
+    env: ["NTHD_NODE_REGISTRATION_WAIT_SECONDS"],
+    parse: int(0, 3600),
+    default: 90,
+    group: "queue",
+    description:
+      "A terminate lifecycle action for an instance with no node waits until this many seconds after the instance's launch for its node to register (an instance terminated right after launch) before it is completed without a drain. An instance launched earlier than that is decided at once.",
   }),
   completeLaunchLifecycleAction: setting({
     flag: "complete-launch-lifecycle-action",

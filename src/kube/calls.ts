@@ -30,6 +30,12 @@ export interface CallDeps {
   readonly timeoutMs: number;
   /** Objects per page of a cluster-wide list. */
   readonly pageSize: number;
+  /**
+   * Longest silence on an open watch before it is taken for dead (a frozen
+   * API server or a half-open connection sends nothing and closes nothing).
+   * Default: the server's own watch timeout plus 30 s.
+   */
+  readonly watchIdleTimeoutMs?: number;
 }
 
 export function createCalls(deps: CallDeps) {
@@ -117,8 +123,9 @@ export function createCalls(deps: CallDeps) {
         query: { ...query, watch: 1, allowWatchBookmarks: true, timeoutSeconds },
         signal,
         timeoutMs,
-        // The server ends the watch itself; silence well past that means a dead connection.
-        bodyTimeoutMs: (timeoutSeconds + 30) * 1000,
+        // The server ends the watch itself; silence well past that, or past the
+        // configured idle bound, means a dead connection: the caller reopens it.
+        bodyTimeoutMs: Math.min(deps.watchIdleTimeoutMs ?? Infinity, (timeoutSeconds + 30) * 1000),
       });
       contact.succeeded();
       consumeWatch(

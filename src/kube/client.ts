@@ -34,6 +34,12 @@ export interface KubeClientOptions {
   readonly burst: number;
   /** Longest a single API request may take, counted from when the rate limiter lets it go. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Longest silence on an open watch before it is taken for dead (a frozen
+   * API server or a half-open connection sends nothing and closes nothing).
+   * Default: the server's own watch timeout plus 30 s.
+   */
+  readonly watchIdleTimeoutMs?: number;
   /** Where the service account token and CA are mounted (tests use their own directory). */
   readonly serviceAccountDir?: string;
   /** Environment for KUBECONFIG and KUBERNETES_SERVICE_HOST/PORT; default process.env. */
@@ -153,6 +159,9 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     contact,
     timeoutMs: opts.requestTimeoutMs ?? 30_000,
     pageSize: opts.listPageSize ?? 500,
+    ...(opts.watchIdleTimeoutMs !== undefined
+      ? { watchIdleTimeoutMs: opts.watchIdleTimeoutMs }
+      : {}),
   });
 
   return {

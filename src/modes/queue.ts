@@ -47,6 +47,10 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
       handle: ctx.handle,
       resolver: nodeLookupFrom(nodes),
       clusterInstanceIds: () => nodes.instanceIds(),
+      // Any answer, even "no such node", proves the API server is reachable;
+      // the urgent lane, so the probe never waits behind evictions.
+      kubeProbe: (signal) =>
+        ctx.kube.getNode(config.nodeName || "nthd-api-health-probe", { signal, lane: "urgent" }),
       log,
       signal: ctx.signal,
     });

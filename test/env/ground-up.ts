@@ -9,9 +9,9 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { apiStatus, apiserverArgs, kubeconfigYaml } from "./apiserver.ts";
 import {
   cacheDir,
   freePort,
@@ -79,51 +79,6 @@ export async function stopStaleGround(): Promise<void> {
   }
 }
 
-function kubeconfigYaml(server: string, pki: string): string {
-  const b64 = (file: string) => readFileSync(join(pki, file)).toString("base64");
-  return `apiVersion: v1
-kind: Config
-clusters:
-- name: nthd-test
-  cluster:
-    server: ${server}
-    certificate-authority-data: ${b64("ca.crt")}
-users:
-- name: admin
-  user:
-    client-certificate-data: ${b64("admin.crt")}
-    client-key-data: ${b64("admin.key")}
-contexts:
-- name: nthd-test
-  context: { cluster: nthd-test, user: admin }
-current-context: nthd-test
-`;
-}
-
-/** GET on the apiserver with the admin certificate; resolves the status code. */
-function apiStatus(port: number, path: string, pki: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        ca: readFileSync(join(pki, "ca.crt")),
-        cert: readFileSync(join(pki, "admin.crt")),
-        key: readFileSync(join(pki, "admin.key")),
-        timeout: 2000,
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.end();
-  });
-}
-
 /** kwok's stage documents: fast node start-up and pod readiness, graceful pod deletion. */
 function kwokStages(runDir: string): string {
   const stages = join(cacheDir(), `kwok-stages-${pinnedVersions().kwok}`);
@@ -143,7 +98,7 @@ function kwokStages(runDir: string): string {
 
 export async function startGround(): Promise<GroundState> {
   await stopStaleGround();
-  runScript("install-peers.sh", ["moto", "aemm", "kwok", "etcd", "kube"]);
+  runScript("install-peers.sh", ["moto", "aemm", "kwok", "etcd", "toxiproxy", "kube"]);
   const runDir = mkdtempSync(join(tmpdir(), "nthd-ground-"));
   const logDir = join(runDir, "logs");
   const pki = join(runDir, "pki");
@@ -207,29 +162,7 @@ export async function startGround(): Promise<GroundState> {
     const apiserver = startPeer(
       "kube-apiserver",
       peerBinary("kube-apiserver"),
-      [
-        `--etcd-servers=${etcdUrl}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${join(runDir, "apiserver-certs")}`,
-        `--tls-cert-file=${join(pki, "apiserver.crt")}`,
-        `--tls-private-key-file=${join(pki, "apiserver.key")}`,
-        `--client-ca-file=${join(pki, "ca.crt")}`,
-        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        `--service-account-key-file=${join(pki, "sa.pub")}`,
-        `--service-account-signing-key-file=${join(pki, "sa.key")}`,
-        "--authorization-mode=RBAC",
-        "--service-cluster-ip-range=10.0.0.0/24",
-        "--endpoint-reconciler-type=none",
-        // Pods are created by tests in fresh namespaces before the controller
-        // creates the default ServiceAccount; kwok pods mount nothing anyway.
-        "--disable-admission-plugins=ServiceAccount",
-        "--allow-privileged=true",
-        "--profiling=false",
-        "--max-requests-inflight=2000",
-        "--max-mutating-requests-inflight=1000",
-      ],
+      apiserverArgs({ etcdUrl, port: apiPort, pki, certDir: join(runDir, "apiserver-certs") }),
       logDir,
     );
     peers.push(apiserver);

@@ -1,7 +1,9 @@
 // What integration tests use: the running ground's endpoints, plus helpers
 // that create kwok nodes and start metadata emulators on loopback.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   AppsV1Api,
   CoreV1Api,
@@ -15,6 +17,7 @@ import { randomInstanceId } from "../support/ids.ts";
 import type { GroundState } from "./ground-up.ts";
 import { stateFile } from "./ground-up.ts";
 import { freePort, peerBinary, reapPids, stopPids } from "./peers.ts";
+import { type RestartablePeer, startRestartable } from "./restartable.ts";
 
 export { freePort, peerBinary } from "./peers.ts";
 export { randomInstanceId };
@@ -252,4 +255,29 @@ export async function nodeWithPods(
   await createNode({ name: node, instanceId: randomInstanceId(), labels: pin }, kc);
   await waitNodeReady(node, kc);
   await deployPinned(namespace, "web", { replicas, nodeSelector: pin }, kc);
+}
+
+/**
+ * A metadata emulator that can be frozen, killed and started again on the
+ * same port (see restartable.ts), with the given scenario arguments.
+ */
+export async function startRestartableMetadataMock(
+  args: readonly string[] = [],
+): Promise<RestartablePeer & { readonly url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), "nthd-aemm-"));
+  const peer = await startRestartable({
+    name: "ec2-metadata-mock (private)",
+    command: peerBinary("ec2-metadata-mock"),
+    args: ["-n", "127.0.0.1", "-p", String(port), ...args],
+    logFile: join(dir, "aemm.log"),
+    // Any HTTP answer (401 in IMDSv2-only mode) means it is listening.
+    ready: async () => {
+      await fetch(`${url}/latest/meta-data/`, { signal: AbortSignal.timeout(1000) });
+      return true;
+    },
+    readyTimeoutMs: 15_000,
+  });
+  return { ...peer, url };
 }

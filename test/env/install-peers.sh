@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once per machine) every real peer the test ground runs, into
 # $NTHD_CACHE/bin/<name>-<version>. Only the Go module proxy and PyPI are used.
-# Usage: install-peers.sh [kube|etcd|kwok|aemm|moto|helm|promtool|kubeconform ...]   (default: all)
+# Usage: install-peers.sh [kube|etcd|kwok|aemm|moto|helm|promtool|kubeconform|toxiproxy ...]   (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.sh
@@ -76,6 +76,9 @@ go_install() { # name module version
   mv "$NTHD_CACHE/build/gobin-$name-$v/$(basename "$mod")" "$bin/$name-$v"
 }
 
+# The fault layer's TCP proxy: refuses, resets, hangs or delays connections on command.
+build_toxiproxy() { go_install toxiproxy-server github.com/Shopify/toxiproxy/v2/cmd/server "$TOXIPROXY_VERSION"; }
+
 build_kwok() {
   go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
   # The stage documents ship inside the module; keep a copy beside the binary.
@@ -103,7 +106,7 @@ build_moto() {
 }
 
 peers=("$@")
-[[ ${#peers[@]} -eq 0 ]] && peers=(moto aemm kwok etcd helm promtool kubeconform kube)
+[[ ${#peers[@]} -eq 0 ]] && peers=(moto aemm kwok etcd helm promtool kubeconform toxiproxy kube)
 # One installer per peer at a time (parallel runs share the cache).
 for p in "${peers[@]}"; do
   (

@@ -34,6 +34,7 @@ const BINARY_VERSION_KEY: Record<string, string> = {
   helm: "helm",
   promtool: "promtool",
   kubeconform: "kubeconform",
+  "toxiproxy-server": "toxiproxy",
 };
 
 /** Path of a peer binary built by install-peers.sh. */

@@ -422,6 +422,7 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
   const everything = [
     ...["dryRun=true", "kubeApiBurst=40", "useApiserverCache=true", "apiProbeIdleSeconds=30"],
     ...["bindAddress=127.0.0.1"],
+    ...["kubeApiTimeoutSeconds=20", "kubeWatchIdleTimeoutSeconds=120"],
     ...["cordonOnly=true", "taintNode=true", "taintEffect=NoExecute"],
     ...["enableOutOfServiceTaint=true", "excludeFromLoadBalancers=true", "ignoreDaemonSets=false"],
     ...["evictUnmanagedPods=false"],
@@ -446,6 +447,9 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
     ...["completeLifecycleActionDelaySeconds=2", "heartbeatInterval=30"],
     ...["sqsMsgVisibilityTimeoutSec=60", "completeLaunchLifecycleAction=true"],
     ...["auditIntervalSeconds=300", "auditNodeSelector=karpenter.sh/capacity-type=spot"],
+    ...["awsConnectTimeoutSeconds=3", "awsRequestTimeoutSeconds=10", "awsMaxAttempts=4"],
+    ...["queueHoldMaxSeconds=600", "completeLifecycleActionWithoutNode=false"],
+    ...["nodeRegistrationWaitSeconds=30"],
   ].flatMap((v) => ["--set", v]);
   const imdsOnly = [
     ...["instanceMetadataURL=http://127.0.0.1:1338", "metadataTries=4", "imdsPollIntervalMs=500"],

@@ -96,6 +96,7 @@ const PURE_MODULES = [
   "src/sources/json-shape.ts",
   "src/sources/queue/parse.ts",
   "src/sources/queue/disposition.ts",
+  "src/sources/queue/health-gate.ts",
   "src/sources/imds/parse.ts",
   "src/sources/imds/protocol.ts",
   "src/sources/imds/times.ts",

@@ -8,14 +8,20 @@ import {
   leaveFor,
   messageDisposition,
   type NoticeTarget,
+  noNodeVerdict,
   noticePath,
 } from "../../src/sources/queue/disposition.ts";
 import { notice } from "../support/notices.ts";
 
 const node: NoticeTarget = { kind: "node", nodeName: "n1" };
-const foreign: NoticeTarget = { kind: "not-in-cluster" };
+const foreign: NoticeTarget = { kind: "not-in-cluster", managed: true };
 const unmanaged: NoticeTarget = { kind: "not-managed" };
-const failed: NoticeTarget = { kind: "error", reason: "aws-api-error", message: "throttled" };
+const failed: NoticeTarget = {
+  kind: "error",
+  reason: "aws-api-error",
+  message: "throttled",
+  outage: true,
+};
 
 /** A queue notice of `kind` with the action its parser gives it. */
 function noticeOf(kind: NoticeKind, detail: Record<string, unknown> = {}): Notice {
@@ -95,5 +101,49 @@ describe("lifecycle completion delay", () => {
     assert.equal(completionDelayMs({ completeLifecycleActionDelaySeconds: -1 }), 0);
     assert.equal(completionDelayMs({ completeLifecycleActionDelaySeconds: 0 }), 0);
     assert.equal(completionDelayMs({ completeLifecycleActionDelaySeconds: 15 }), 15_000);
+  });
+});
+
+describe("terminate hook for an instance with no node", () => {
+  const config = {
+    completeLifecycleActionWithoutNode: true,
+    deleteSqsMsgIfNodeNotFound: true,
+    nodeRegistrationWaitSeconds: 90,
+  };
+  const launchedAtMs = 1_000_000;
+  const target = { kind: "not-in-cluster", managed: true, launchedAtMs } as const;
+
+  test("launched long ago: completed at once", () => {
+    assert.deepEqual(
+      noNodeVerdict(target, config, launchedAtMs + 600_000, launchedAtMs + 600_000),
+      {
+        kind: "complete",
+      },
+    );
+  });
+
+  test("launched moments ago: waits for its node until 90 s after launch", () => {
+    assert.deepEqual(noNodeVerdict(target, config, launchedAtMs + 5_000, launchedAtMs + 5_000), {
+      kind: "wait",
+      untilMs: launchedAtMs + 90_000,
+    });
+  });
+
+  test("launch time unknown: the wait counts from receipt", () => {
+    const unknown = { kind: "not-in-cluster", managed: true } as const;
+    assert.deepEqual(noNodeVerdict(unknown, config, 2_000, 1_000), {
+      kind: "wait",
+      untilMs: 91_000,
+    });
+  });
+
+  test("never for an unmanaged instance, a shared queue, or when turned off", () => {
+    const now = launchedAtMs + 600_000;
+    const unmanaged = { ...target, managed: false };
+    assert.equal(noNodeVerdict(unmanaged, config, now, now).kind, "leave");
+    const shared = { ...config, deleteSqsMsgIfNodeNotFound: false };
+    assert.equal(noNodeVerdict(target, shared, now, now).kind, "leave");
+    const off = { ...config, completeLifecycleActionWithoutNode: false };
+    assert.equal(noNodeVerdict(target, off, now, now).kind, "leave");
   });
 });

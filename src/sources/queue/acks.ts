@@ -2,9 +2,15 @@
  * The two ends of a message's life in nthd: deleted (nothing more can come of
  * it) or left (SQS redelivers it after its visibility timeout; after the
  * queue's maxReceiveCount its redrive policy moves it to the dead-letter
- * queue). Deletes are batched (DeleteMessageBatch, 10 per call).
+ * queue). Deletes are batched (DeleteMessageBatch, 10 per call). A delete
+ * that fails for a passing reason (a failed entry of the batch, a throttled
+ * or timed-out call) is tried again a few times with back-off: a message
+ * that comes back is handled again (idempotently), but each return costs a
+ * receive on the way to the dead-letter queue, and a lifecycle action's
+ * message would be completed a second time.
  */
 import { DeleteMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { sleep } from "../../async/sleep.ts";
 import { errorMessage } from "../../errors.ts";
 import type { QueueDeleteReason, QueueLeaveReason } from "../../observe/labels.ts";
 import type { Logger } from "../../observe/log.ts";
@@ -17,13 +23,26 @@ export interface QueueMessageRef {
   readonly receiptHandle: string;
 }
 
-type DeleteResult = { ok: true } | { ok: false; error: string };
+type DeleteResult = { ok: true } | { ok: false; error: string; gone: boolean };
+
+/** Entry codes after which retrying the delete cannot help: the receipt is stale. */
+const GONE_CODES: ReadonlySet<string | undefined> = new Set([
+  "ReceiptHandleIsInvalid",
+  "AWS.SimpleQueueService.ReceiptHandleIsInvalid",
+  "InvalidParameterValue",
+]);
+
+/** Tries per delete, and the first pause between them (doubling, with jitter). */
+const DELETE_ATTEMPTS = 5;
+const DELETE_RETRY_MS = 500;
 
 export class MessageAcks {
   readonly #keeper: VisibilityKeeper;
   readonly #log: Logger;
   readonly #deletes: Batcher<string, DeleteResult>;
   readonly #pending = new Set<Promise<void>>();
+  /** Messages in hand, by id, with any later deliveries of the same message. */
+  readonly #inHand = new Map<string, QueueMessageRef[]>();
 
   constructor(opts: {
     sqs: Pick<SQSClient, "send">;
@@ -47,11 +66,50 @@ export class MessageAcks {
         return new Map(
           handles.map((h, i): [string, DeleteResult] => {
             const f = failed.get(String(i));
-            return [h, f ? { ok: false, error: `${f.Code}: ${f.Message ?? ""}` } : { ok: true }];
+            return [
+              h,
+              f
+                ? {
+                    ok: false,
+                    error: `${f.Code}: ${f.Message ?? ""}`,
+                    gone: GONE_CODES.has(f.Code),
+                  }
+                : { ok: true },
+            ];
           }),
         );
       },
     });
+  }
+
+  /**
+   * Marks a received message as in hand. False when the same message (by id)
+   * is in hand already: its visibility lapsed (extensions failed while SQS
+   * was in trouble) and SQS delivered it again. That delivery is not handled
+   * a second time; it shares the first one's fate, deleted or left with it,
+   * and its fresh receipt makes the delete succeed where the first, stale
+   * one no longer can.
+   */
+  begin(msg: QueueMessageRef): boolean {
+    if (msg.messageId === "") return true;
+    const later = this.#inHand.get(msg.messageId);
+    if (later === undefined) {
+      this.#inHand.set(msg.messageId, []);
+      return true;
+    }
+    later.push(msg);
+    this.#log.info(
+      { messageId: msg.messageId },
+      "message delivered again while in hand; it shares the first delivery's fate",
+    );
+    return false;
+  }
+
+  /** The message and its later deliveries; it is no longer in hand. */
+  #end(msg: QueueMessageRef): QueueMessageRef[] {
+    const later = this.#inHand.get(msg.messageId) ?? [];
+    this.#inHand.delete(msg.messageId);
+    return [msg, ...later];
   }
 
   /**
@@ -60,7 +118,9 @@ export class MessageAcks {
    * idempotently). `settled()` waits for every delete started.
    */
   delete(msg: QueueMessageRef, reason: QueueDeleteReason): void {
-    const deleting = this.#delete(msg, reason).finally(() => this.#pending.delete(deleting));
+    const deleting = this.#delete(this.#end(msg), reason).finally(() =>
+      this.#pending.delete(deleting),
+    );
     this.#pending.add(deleting);
   }
 
@@ -69,32 +129,52 @@ export class MessageAcks {
     await Promise.allSettled([...this.#pending]);
   }
 
-  async #delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<void> {
-    this.#keeper.untrack(msg.receiptHandle);
+  /** Deletes every delivery of one message; it is gone once any delete succeeds. */
+  async #delete(deliveries: QueueMessageRef[], reason: QueueDeleteReason): Promise<void> {
+    const first = deliveries[0] as QueueMessageRef;
+    for (const d of deliveries) this.#keeper.untrack(d.receiptHandle);
     const started = performance.now();
-    let result: DeleteResult | undefined;
-    try {
-      result = await this.#deletes.get(msg.receiptHandle);
-    } catch (err) {
-      result = { ok: false, error: errorMessage(err) };
-    }
-    if (result?.ok) {
+    const results = await Promise.all(deliveries.map((d) => this.#deleteOne(d)));
+    if (results.some((r) => r.ok)) {
       countQueueDeleted(reason);
       this.#log.debug(
-        { messageId: msg.messageId, reason, deleteMs: Math.round(performance.now() - started) },
+        { messageId: first.messageId, reason, deleteMs: Math.round(performance.now() - started) },
         "message deleted",
       );
       return;
     }
     this.#log.warn(
-      { messageId: msg.messageId, reason, err: result?.error ?? "no answer" },
+      {
+        messageId: first.messageId,
+        reason,
+        err: results.map((r) => (r.ok ? "" : r.error)).join("; "),
+      },
       "deleting message failed; it will be delivered again",
     );
   }
 
+  async #deleteOne(msg: QueueMessageRef): Promise<DeleteResult> {
+    let result: DeleteResult | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        result = await this.#deletes.get(msg.receiptHandle);
+      } catch (err) {
+        result = { ok: false, error: errorMessage(err), gone: false };
+      }
+      if (result === undefined || result.ok || result.gone || attempt >= DELETE_ATTEMPTS) break;
+      const pause = DELETE_RETRY_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+      this.#log.debug(
+        { messageId: msg.messageId, err: result.error, retryInMs: Math.round(pause) },
+        "deleting message failed; trying again",
+      );
+      await sleep(pause);
+    }
+    return result ?? { ok: false, error: "no answer", gone: false };
+  }
+
   /** Stops extending the message's visibility and lets SQS deliver it again later. */
   leave(msg: QueueMessageRef, reason: QueueLeaveReason): void {
-    this.#keeper.untrack(msg.receiptHandle);
+    for (const d of this.#end(msg)) this.#keeper.untrack(d.receiptHandle);
     countQueueLeft(reason);
   }
 }

@@ -14,6 +14,10 @@
  * goes on in the background (batched with others), so a slow DeleteMessage
  * never holds back the next receive.
  *
+ * Back-pressure: while the API server (or EC2, or Auto Scaling) is down, the
+ * outage gate stops the pollers, and messages already taken are held and
+ * retried (hold.ts) rather than left to climb toward the dead-letter queue.
+ *
  * Shutdown (the signal aborts): receiving stops at once (the long poll is
  * cancelled), messages in their quick phase finish it, follow-ups stop
  * waiting, started deletes get their answer, and every message not yet
@@ -27,6 +31,7 @@ import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { pino } from "pino";
 import { Semaphore } from "../../async/semaphore.ts";
 import { sleep } from "../../async/sleep.ts";
+import { awsRequestTimeoutMs } from "../../aws/clients.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { NoticeHandler } from "../../notice.ts";
@@ -42,12 +47,14 @@ import { runInstancePrimer } from "./instance-primer.ts";
 import { createInstanceDirectory, type InstanceDirectory } from "./instances.ts";
 import { createLifecycleActions } from "./lifecycle-actions.ts";
 import { handleMessage, type QueueConfig, type ReceivedMessage } from "./message.ts";
+import { OutageGate } from "./outage-gate.ts";
 import type { NodeLookup } from "./resolve.ts";
 import { VisibilityKeeper, visibilityPolicy } from "./visibility.ts";
 
 export interface QueueSourceOptions {
   readonly config: QueueConfig &
-    Pick<Config, "queueUrl" | "workers" | "sqsMsgVisibilityTimeoutSeconds">;
+    Pick<Config, "queueUrl" | "workers" | "sqsMsgVisibilityTimeoutSeconds"> &
+    Partial<Pick<Config, "awsRequestTimeoutSeconds">>;
   readonly sqs: Pick<SQSClient, "send">;
   readonly ec2: Pick<EC2Client, "send">;
   readonly autoscaling: Pick<AutoScalingClient, "send">;
@@ -67,6 +74,12 @@ export interface QueueSourceOptions {
    * check on, their EC2 facts are primed ahead of any notice.
    */
   readonly clusterInstanceIds?: () => string[];
+  /**
+   * One cheap Kubernetes API call (any answer: reachable). With it the
+   * consumer learns of an API outage, and of its end, without waiting for a
+   * record to fail or succeed.
+   */
+  readonly kubeProbe?: (signal: AbortSignal) => Promise<unknown>;
 }
 
 /** Largest batch one ReceiveMessage returns. */
@@ -108,8 +121,11 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
           log,
         })
       : undefined;
+  const gate = new OutageGate({ log, ...(opts.kubeProbe ? { kubeProbe: opts.kubeProbe } : {}) });
+  const probes = gate.runProbes(signal);
   const deps = {
     config,
+    gate,
     handle: opts.handle,
     nodes: opts.resolver,
     instances,
@@ -150,6 +166,8 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
   const poll = async () => {
     let failures = 0;
     while (!signal.aborted) {
+      // Back-pressure: take nothing new while a system notices need is down.
+      if (!(await gate.waitOpen(signal))) break;
       const want = await slots.take(MAX_RECEIVE, signal);
       if (want === 0) break;
       let messages: ReceivedMessage[];
@@ -162,6 +180,7 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
           policy.initialSeconds,
           opts.waitTimeSeconds ?? 20,
           signal,
+          awsRequestTimeoutMs(config),
         );
         failures = 0;
         markSourcePolled("queue");
@@ -188,7 +207,9 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
       }
       for (const msg of messages) {
         keeper.track(msg.receiptHandle, msg.messageId, msg.receivedAt.getTime());
-        dispatch(msg);
+        // A second delivery of a message still in hand is not handled twice.
+        if (acks.begin(msg)) dispatch(msg);
+        else slots.give(1);
       }
     }
   };
@@ -201,6 +222,7 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
   await Promise.allSettled([...followUps]);
   await acks.settled();
   await primer;
+  await probes;
   const left = keeper.size;
   await keeper.release();
   keeper.stop();
@@ -215,6 +237,7 @@ async function receive(
   visibilitySeconds: number,
   waitSeconds: number,
   signal: AbortSignal,
+  attemptTimeoutMs: number,
 ): Promise<ReceivedMessage[]> {
   const out = await sqs.send(
     new ReceiveMessageCommand({
@@ -224,7 +247,8 @@ async function receive(
       VisibilityTimeout: visibilitySeconds,
       MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
     }),
-    { abortSignal: signal },
+    // A long poll is silent for up to its wait: bound it by that plus the usual attempt timeout.
+    { abortSignal: signal, requestTimeout: waitSeconds * 1000 + attemptTimeoutMs },
   );
   const receivedAt = new Date();
   const messages: ReceivedMessage[] = [];

@@ -15,9 +15,21 @@ import type { QueueDeleteReason, QueueLeaveReason } from "../../observe/labels.t
 /** What resolving one notice's instance found. */
 export type NoticeTarget =
   | { readonly kind: "node"; readonly nodeName: string }
-  | { readonly kind: "not-in-cluster" }
+  | {
+      readonly kind: "not-in-cluster";
+      /** EC2 knows the instance and (with check-tag-before-draining) it carries the managed tag. */
+      readonly managed: boolean;
+      /** When EC2 says the instance was launched, if it said. */
+      readonly launchedAtMs?: number | undefined;
+    }
   | { readonly kind: "not-managed" }
-  | { readonly kind: "error"; readonly reason: "aws-api-error"; readonly message: string };
+  | {
+      readonly kind: "error";
+      readonly reason: "aws-api-error";
+      readonly message: string;
+      /** The lookup failed because EC2 was unavailable (throttled, 5xx, no answer): worth holding. */
+      readonly outage: boolean;
+    };
 
 export type Disposition =
   | { readonly delete: true; readonly reason: QueueDeleteReason }
@@ -76,4 +88,41 @@ export function noticePath(
 /** When a terminate hook is completed after the drain: never before, plus the configured delay. */
 export function completionDelayMs(config: Pick<Config, "completeLifecycleActionDelaySeconds">) {
   return Math.max(0, config.completeLifecycleActionDelaySeconds) * 1000;
+}
+
+/** What a terminate lifecycle action for an instance with no node gets. */
+export type NoNodeVerdict =
+  /** Complete it with CONTINUE now: the instance never joined (or left), nothing to drain. */
+  | { readonly kind: "complete" }
+  /** Wait for the node to register until `untilMs`, then decide again. */
+  | { readonly kind: "wait"; readonly untilMs: number }
+  /** Leave it alone (the message's disposition decides what happens to it). */
+  | { readonly kind: "leave" };
+
+/**
+ * A terminate hook for an instance that has no node: without this the Auto
+ * Scaling group waits out the hook's whole timeout (often an hour) before
+ * terminating it. Completed only for an instance this cluster manages (the
+ * queue is this cluster's alone and the tag check passed); an instance
+ * launched moments ago may still be registering its node, so it gets until
+ * `nodeRegistrationWaitSeconds` after its launch (after receipt when EC2 did
+ * not say when it launched).
+ */
+export function noNodeVerdict(
+  target: Extract<NoticeTarget, { kind: "not-in-cluster" }>,
+  config: Pick<
+    Config,
+    | "completeLifecycleActionWithoutNode"
+    | "deleteSqsMsgIfNodeNotFound"
+    | "nodeRegistrationWaitSeconds"
+  >,
+  nowMs: number,
+  receivedAtMs: number,
+): NoNodeVerdict {
+  if (!config.completeLifecycleActionWithoutNode || !config.deleteSqsMsgIfNodeNotFound) {
+    return { kind: "leave" };
+  }
+  if (!target.managed) return { kind: "leave" };
+  const untilMs = (target.launchedAtMs ?? receivedAtMs) + config.nodeRegistrationWaitSeconds * 1000;
+  return untilMs > nowMs ? { kind: "wait", untilMs } : { kind: "complete" };
 }

@@ -18,6 +18,8 @@ export interface InstanceFacts {
   readonly privateDnsName: string | undefined;
   readonly state: string | undefined;
   readonly tags: ReadonlyMap<string, string>;
+  /** EC2's LaunchTime, in ms since the epoch. */
+  readonly launchedAtMs?: number | undefined;
 }
 
 export interface InstanceDirectory {
@@ -102,6 +104,7 @@ async function describe(
           privateDnsName: inst.PrivateDnsName || undefined,
           state: inst.State?.Name,
           tags,
+          launchedAtMs: inst.LaunchTime?.getTime(),
         });
       }
     }

@@ -11,33 +11,45 @@
  * A malformed body is never deleted: the queue's redrive policy moves it to
  * the dead-letter queue after its maxReceiveCount.
  *
+ * A notice that cannot be recorded because the API server or EC2 is down is
+ * held instead (hold.ts): tried again with back-off while its visibility is
+ * extended, so an outage does not walk its receive count into the
+ * dead-letter queue.
+ *
  * `handleMessage` returns after the quick part (parse, resolve, record); long
  * waits (drain then complete, launch readiness) continue as `followUp`, which
  * does not hold one of the `workers` slots: a drain blocked by a
  * PodDisruptionBudget never stops other messages from being handled.
  */
 
-import { sleep } from "../../async/sleep.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
-import type { Notice, NoticeHandler, NoticeOutcome } from "../../notice.ts";
-import type { QueueLeaveReason } from "../../observe/labels.ts";
+import type { NoticeHandler, NoticeOutcome } from "../../notice.ts";
 import { type Logger, noticeLogger } from "../../observe/log.ts";
 import { countMonitorError } from "../../observe/metrics.ts";
 import type { MessageAcks, QueueMessageRef } from "./acks.ts";
 import {
-  completionDelayMs,
   type Disposition,
   deleteFor,
   leaveFor,
   messageDisposition,
   type NoticeTarget,
+  noNodeVerdict,
   noticePath,
 } from "./disposition.ts";
+import {
+  completeAfterDrain,
+  completeLaunch,
+  completeWithoutNode,
+  type FollowUpResult,
+} from "./follow-ups.ts";
+import { type Dependency, kubeOutage } from "./health-gate.ts";
+import { holdUntilAnswered } from "./hold.ts";
 import type { InstanceDirectory } from "./instances.ts";
-import { heartbeatPlan, type LifecycleActions } from "./lifecycle-actions.ts";
-import { type LifecycleAction, lifecycleActionOf, parseQueueMessage } from "./parse.ts";
-import { type NodeLookup, resolveTarget, waitForReadyNode } from "./resolve.ts";
+import type { LifecycleActions } from "./lifecycle-actions.ts";
+import type { OutageGate } from "./outage-gate.ts";
+import { lifecycleActionOf, parseQueueMessage } from "./parse.ts";
+import { type NodeLookup, resolveTarget } from "./resolve.ts";
 
 export interface ReceivedMessage extends QueueMessageRef {
   readonly body: string;
@@ -57,6 +69,9 @@ export type QueueConfig = Pick<
   | "completeLaunchLifecycleAction"
   | "heartbeatIntervalSeconds"
   | "heartbeatUntilSeconds"
+  | "queueHoldMaxSeconds"
+  | "completeLifecycleActionWithoutNode"
+  | "nodeRegistrationWaitSeconds"
 >;
 
 export interface MessageDeps {
@@ -66,16 +81,12 @@ export interface MessageDeps {
   readonly instances: InstanceDirectory;
   readonly lifecycle: LifecycleActions;
   readonly acks: MessageAcks;
+  /** Told of outages and recoveries; holds messages while a system is down. */
+  readonly gate: OutageGate;
   readonly log: Logger;
   /** Aborts on shutdown: follow-ups stop waiting and leave their message to SQS. */
   readonly signal: AbortSignal;
 }
-
-/** A follow-up's verdict; undefined when shutdown interrupted it (the consumer releases the message). */
-type FollowUpResult = Disposition | undefined;
-
-/** Launch waits are bounded by the hook's timeout (default 300 s), at most an hour. */
-const LAUNCH_WAIT_CAP_SECONDS = 3600;
 
 export async function handleMessage(
   msg: ReceivedMessage,
@@ -120,45 +131,106 @@ export async function handleMessage(
         return;
       }
       const resolveStart = performance.now();
-      const target = await resolveTarget(
-        notice.instanceId,
-        deps.nodes,
-        deps.instances,
-        deps.config,
+      let recordMs = 0;
+      let resolvedAws = false;
+      let lastDown: Dependency | undefined;
+      let recordError: unknown;
+      const hold = {
+        gate: deps.gate,
+        maxHoldMs: deps.config.queueHoldMaxSeconds * 1000,
+        deadline: notice.deadline,
+        signal: deps.signal,
+        log: nlog,
+      };
+      // Resolve and record; while EC2 or the API server is down, hold and try again.
+      const step = await holdUntilAnswered<{ target: NoticeTarget; done?: Promise<NoticeOutcome> }>(
+        "record",
+        async () => {
+          const target = await resolveTarget(
+            notice.instanceId,
+            deps.nodes,
+            deps.instances,
+            deps.config,
+          );
+          if (target.kind === "error" && target.outage && !deps.signal.aborted) {
+            resolvedAws = true;
+            lastDown = "aws";
+            return { down: "aws", err: target.message };
+          }
+          // A lookup that failed on this message before has now answered (it is never cached).
+          if (resolvedAws) deps.gate.answered("aws");
+          if (target.kind !== "node") return { ok: { target } };
+          const recordStart = performance.now();
+          const started = deps.handle(notice, target.nodeName);
+          // `done` never rejects by contract; a broken promise still must not crash or complete.
+          const done = started.done.catch((err: unknown): NoticeOutcome => {
+            nlog.warn({ err: errorMessage(err) }, "drain failed");
+            return {
+              result: "retry",
+              mayCompleteLifecycleAction: false,
+              summary: errorMessage(err),
+            };
+          });
+          try {
+            await started.recorded;
+            recordMs = Math.round(performance.now() - recordStart);
+            deps.gate.answered("kube");
+            return { ok: { target, done } };
+          } catch (err) {
+            if (kubeOutage(err) && !deps.signal.aborted) {
+              lastDown = "kube";
+              return { down: "kube", err };
+            }
+            recordError = err;
+            return { ok: { target } };
+          }
+        },
+        hold,
       );
+      if (step === undefined && lastDown === "aws") {
+        // EC2 stayed unavailable as long as the message could be held: as before, retry on redelivery.
+        targets.push({
+          kind: "error",
+          reason: "aws-api-error",
+          message: "EC2 unavailable",
+          outage: true,
+        });
+        return;
+      }
+      if (step === undefined || recordError !== undefined) {
+        // Held too long, shutdown, or a failure that is no outage: as before, left for redelivery.
+        recordFailed = true;
+        nlog.warn(
+          { err: recordError === undefined ? "not recorded" : errorMessage(recordError) },
+          "could not record the notice on the node",
+        );
+        return;
+      }
+      const { target, done } = step;
       targets.push(target);
-      if (target.kind !== "node") {
+      if (target.kind === "not-in-cluster" && path === "drain-then-complete" && action) {
+        const verdict = noNodeVerdict(target, deps.config, Date.now(), msg.receivedAt.getTime());
+        if (verdict.kind !== "leave") {
+          const untilMs = verdict.kind === "wait" ? verdict.untilMs : 0;
+          followUps.push(completeWithoutNode(notice, action, untilMs, deps, nlog));
+          return;
+        }
+      }
+      if (target.kind !== "node" || done === undefined) {
         nlog.info(
           { target: target.kind, ...("message" in target ? { err: target.message } : {}) },
           "notice not acted on",
         );
         return;
       }
-      const resolveMs = Math.round(performance.now() - resolveStart);
-      const recordStart = performance.now();
-      const started = deps.handle(notice, target.nodeName);
-      // `done` never rejects by contract; a broken promise still must not crash or complete.
-      const done = started.done.catch((err: unknown): NoticeOutcome => {
-        nlog.warn({ err: errorMessage(err) }, "drain failed");
-        return { result: "retry", mayCompleteLifecycleAction: false, summary: errorMessage(err) };
-      });
-      try {
-        await started.recorded;
-      } catch (err) {
-        recordFailed = true;
-        nlog.warn(
-          { node: target.nodeName, err: errorMessage(err) },
-          "could not record the notice on the node",
-        );
-        return;
-      }
+      const resolveMs = Math.round(performance.now() - resolveStart) - recordMs;
       // Where the time went, for operators asking why a node was cordoned
       // late: waiting in the queue, EC2 lookups, or the API server.
       nlog.info(
         {
           node: target.nodeName,
           resolveMs,
-          recordMs: Math.round(performance.now() - recordStart),
+          recordMs,
           sinceReceiveMs: Date.now() - msg.receivedAt.getTime(),
           ...(msg.sentAtMs !== undefined
             ? { queuedMs: msg.receivedAt.getTime() - msg.sentAtMs }
@@ -195,100 +267,4 @@ export async function handleMessage(
 /** Disposition of the resolved notices; with none (only lifecycle follow-ups), "handled". */
 function nowDisposition(targets: readonly NoticeTarget[], config: QueueConfig): Disposition {
   return targets.length === 0 ? deleteFor("handled") : messageDisposition(targets, config);
-}
-
-/** Resolves when `signal` aborts (never rejects). */
-function aborted(signal: AbortSignal): Promise<undefined> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(undefined);
-    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
-}
-
-/** Terminate hook: heartbeat while the drain runs, then (after the configured delay) CONTINUE. */
-async function completeAfterDrain(
-  action: LifecycleAction,
-  done: Promise<NoticeOutcome>,
-  deps: MessageDeps,
-  log: Logger,
-): Promise<FollowUpResult> {
-  const stopHeartbeats = new AbortController();
-  const onShutdown = () => stopHeartbeats.abort();
-  deps.signal.addEventListener("abort", onShutdown, { once: true });
-  try {
-    const timeout = await deps.lifecycle.hookTimeoutSeconds(
-      action.autoScalingGroupName,
-      action.lifecycleHookName,
-    );
-    const plan = heartbeatPlan(deps.config, timeout);
-    if (plan !== undefined) void deps.lifecycle.keepAlive(action, plan, stopHeartbeats.signal);
-    const outcome = await Promise.race([done, aborted(deps.signal)]);
-    if (outcome === undefined) return undefined;
-    if (!outcome.mayCompleteLifecycleAction) {
-      log.warn(
-        { result: outcome.result, summary: outcome.summary },
-        "drain did not finish; lifecycle action left open",
-      );
-      return leaveFor("drain-failed");
-    }
-    if (!(await sleep(completionDelayMs(deps.config), deps.signal))) return undefined;
-    stopHeartbeats.abort();
-    return await complete(action, deps, log);
-  } finally {
-    stopHeartbeats.abort();
-    deps.signal.removeEventListener("abort", onShutdown);
-  }
-}
-
-/** Launch hook: CONTINUE once the instance's node is Ready; left for redelivery if it never is. */
-async function completeLaunch(
-  notice: Notice,
-  action: LifecycleAction,
-  deps: MessageDeps,
-  log: Logger,
-): Promise<FollowUpResult> {
-  const timeout = await deps.lifecycle.hookTimeoutSeconds(
-    action.autoScalingGroupName,
-    action.lifecycleHookName,
-  );
-  const waitSeconds = Math.min(timeout ?? 300, LAUNCH_WAIT_CAP_SECONDS);
-  const node = await waitForReadyNode(notice.instanceId, deps.nodes, deps.instances, {
-    timeoutMs: waitSeconds * 1000,
-    signal: deps.signal,
-  });
-  if (deps.signal.aborted) return undefined;
-  if (node === undefined) {
-    log.warn(
-      { waitSeconds },
-      "no Ready node for the launched instance; lifecycle action left open",
-    );
-    return leaveFor("not-in-cluster");
-  }
-  log.info({ node }, "launched instance's node is Ready");
-  return complete(action, deps, log);
-}
-
-async function complete(
-  action: LifecycleAction,
-  deps: MessageDeps,
-  log: Logger,
-): Promise<Disposition> {
-  if (deps.config.dryRun) {
-    log.info({ group: action.autoScalingGroupName }, "dry run: lifecycle action not completed");
-    return deleteFor("handled");
-  }
-  try {
-    const result = await deps.lifecycle.complete(action);
-    log.info(
-      { group: action.autoScalingGroupName, hook: action.lifecycleHookName, result },
-      "lifecycle action completed",
-    );
-    return deleteFor("handled");
-  } catch (err) {
-    log.warn(
-      { err: errorMessage(err) },
-      "completing the lifecycle action failed; will retry on redelivery",
-    );
-    return leaveFor("aws-api-error" satisfies QueueLeaveReason);
-  }
 }

@@ -10,6 +10,7 @@ import { sleep } from "../../async/sleep.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { NoticeTarget } from "./disposition.ts";
+import { isAwsOutage } from "./health-gate.ts";
 import type { InstanceDirectory, InstanceFacts } from "./instances.ts";
 
 /** What queue mode needs from the cluster's Node informer. */
@@ -55,11 +56,17 @@ export async function resolveTarget(
         kind: "error",
         reason: "aws-api-error",
         message: `DescribeInstances: ${errorMessage(err)}`,
+        outage: isAwsOutage(err),
       };
     }
   }
   nodeName ??= nodeByPrivateDns(facts, nodes);
-  if (nodeName === undefined) return { kind: "not-in-cluster" };
+  if (nodeName === undefined) {
+    // An instance EC2 does not know, or (when the tag check is on) one without the tag, is not ours.
+    const managed =
+      facts !== undefined && (!config.checkTagBeforeDraining || facts.tags.has(config.managedTag));
+    return { kind: "not-in-cluster", managed, launchedAtMs: facts?.launchedAtMs };
+  }
   // An instance EC2 does not know carries no tag either.
   if (config.checkTagBeforeDraining && !facts?.tags.has(config.managedTag)) {
     return { kind: "not-managed" };
@@ -74,14 +81,16 @@ function nodeByPrivateDns(facts: InstanceFacts | undefined, nodes: NodeLookup): 
 
 /**
  * Waits until the instance's node exists and is Ready (a launch hook's
- * condition for CONTINUE). Undefined when `timeoutMs` passes or `signal` aborts.
- * Polls the informer's cache, so waiting costs no API calls (DNS fallback aside).
+ * condition for CONTINUE), or only exists with `ready: false` (a node that
+ * registers while its instance is already being terminated). Undefined when
+ * `timeoutMs` passes or `signal` aborts. Polls the informer's cache, so
+ * waiting costs no API calls (DNS fallback aside).
  */
 export async function waitForReadyNode(
   instanceId: string,
   nodes: NodeLookup,
   instances: InstanceDirectory,
-  opts: { timeoutMs: number; pollMs?: number; signal: AbortSignal },
+  opts: { timeoutMs: number; pollMs?: number; signal: AbortSignal; ready?: boolean },
 ): Promise<string | undefined> {
   const until = Date.now() + opts.timeoutMs;
   for (;;) {
@@ -93,7 +102,7 @@ export async function waitForReadyNode(
         // EC2 hiccup: the next poll tries again.
       }
     }
-    if (name !== undefined && nodes.isReady(name)) return name;
+    if (name !== undefined && (opts.ready === false || nodes.isReady(name))) return name;
     const left = until - Date.now();
     if (left <= 0) return undefined;
     if (!(await sleep(Math.min(opts.pollMs ?? 2000, left), opts.signal))) return undefined;

@@ -6,6 +6,13 @@
  * One ticker serves every message in flight and extends those that are due
  * with ChangeMessageVisibilityBatch (10 per call). Extensions are short, so a
  * crashed replica's messages come back within about `extendSeconds`.
+ *
+ * Each batch is on its own: a call that hangs holds only the messages in it
+ * (each call is bounded, see changeTimeoutMs, so its messages are tried
+ * again while time is left), the next tick extends every other due
+ * message, and an entry that failed for a passing reason (throttling, an
+ * internal error) is tried again on the next tick. Only an entry SQS says
+ * is gone (its receipt no longer valid) stops being extended.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
  */
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
@@ -42,6 +49,31 @@ export function isDue(visibleUntilMs: number, nowMs: number, policy: VisibilityP
 interface Entry {
   visibleUntilMs: number;
   readonly messageId: string;
+  /** A ChangeMessageVisibility call for it is under way. */
+  changing: boolean;
+}
+
+/**
+ * Failure codes of a batch entry after which extending again cannot work:
+ * the receipt is stale (the message was deleted, or became visible and was
+ * received again). Any other code is taken as passing and retried.
+ */
+const GONE_CODES: ReadonlySet<string | undefined> = new Set([
+  "ReceiptHandleIsInvalid",
+  "AWS.SimpleQueueService.ReceiptHandleIsInvalid",
+  "MessageNotInflight",
+  "AWS.SimpleQueueService.MessageNotInflight",
+  "InvalidParameterValue",
+]);
+
+/**
+ * Bound on one ChangeMessageVisibilityBatch call: a quarter of an
+ * extension, and at most half the time its most urgent message has left
+ * (so a hung call leaves time for one more try), at least 1 s.
+ */
+export function changeTimeoutMs(policy: VisibilityPolicy, msLeft = Infinity): number {
+  // Whole milliseconds: AbortSignal.timeout throws on a fraction.
+  return Math.floor(Math.max(1000, Math.min((policy.extendSeconds * 1000) / 4, msLeft / 2)));
 }
 
 export interface VisibilityKeeperOptions {
@@ -51,6 +83,8 @@ export interface VisibilityKeeperOptions {
   readonly log: Logger;
   readonly tickMs?: number;
   readonly now?: () => number;
+  /** Bound on one ChangeMessageVisibilityBatch call; default changeTimeoutMs(policy). */
+  readonly callTimeoutMs?: number;
 }
 
 export class VisibilityKeeper {
@@ -58,7 +92,6 @@ export class VisibilityKeeper {
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
   #timer: ReturnType<typeof setInterval> | undefined;
-  #ticking = false;
 
   constructor(opts: VisibilityKeeperOptions) {
     this.#opts = opts;
@@ -72,7 +105,7 @@ export class VisibilityKeeper {
   /** Starts keeping a message invisible; `receivedAtMs` is when ReceiveMessage answered. */
   track(receiptHandle: string, messageId: string, receivedAtMs: number): void {
     const visibleUntilMs = receivedAtMs + this.#opts.policy.initialSeconds * 1000;
-    this.#entries.set(receiptHandle, { visibleUntilMs, messageId });
+    this.#entries.set(receiptHandle, { visibleUntilMs, messageId, changing: false });
     this.#timer ??= setInterval(() => void this.tick(), this.#opts.tickMs ?? 1000);
     this.#timer.unref?.();
   }
@@ -82,20 +115,17 @@ export class VisibilityKeeper {
     if (this.#entries.size === 0) this.#stopTimer();
   }
 
-  /** Extends every due message now. Exposed for tests; the ticker calls it. */
+  /**
+   * Extends every due message not already being extended. Exposed for tests;
+   * the ticker calls it every second, whether earlier calls have answered or not.
+   */
   async tick(): Promise<void> {
-    if (this.#ticking) return;
-    this.#ticking = true;
-    try {
-      const now = this.#now();
-      const due = [...this.#entries].filter(([, e]) =>
-        isDue(e.visibleUntilMs, now, this.#opts.policy),
-      );
-      const seconds = this.#opts.policy.extendSeconds;
-      await Promise.all(chunk(due, 10).map((batch) => this.#change(batch, seconds, now)));
-    } finally {
-      this.#ticking = false;
-    }
+    const now = this.#now();
+    const due = [...this.#entries].filter(
+      ([, e]) => !e.changing && isDue(e.visibleUntilMs, now, this.#opts.policy),
+    );
+    const seconds = this.#opts.policy.extendSeconds;
+    await Promise.all(chunk(due, 10).map((batch) => this.#change(batch, seconds, now)));
   }
 
   /**
@@ -123,6 +153,7 @@ export class VisibilityKeeper {
   }
 
   async #change(batch: [string, Entry][], seconds: number, now: number): Promise<void> {
+    for (const [, entry] of batch) entry.changing = true;
     try {
       const out = await this.#opts.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
@@ -133,6 +164,15 @@ export class VisibilityKeeper {
             VisibilityTimeout: seconds,
           })),
         }),
+        {
+          abortSignal: AbortSignal.timeout(
+            this.#opts.callTimeoutMs ??
+              changeTimeoutMs(
+                this.#opts.policy,
+                Math.min(...batch.map(([, e]) => e.visibleUntilMs)) - now,
+              ),
+          ),
+        },
       );
       const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
       batch.forEach(([handle, entry], i) => {
@@ -141,20 +181,23 @@ export class VisibilityKeeper {
           entry.visibleUntilMs = now + seconds * 1000;
           return;
         }
-        // The receipt is no longer valid (message deleted or already visible
-        // again): stop extending; a redelivery carries a new receipt.
-        this.#entries.delete(handle);
+        const gone = GONE_CODES.has(failure.Code);
+        // A receipt that is no longer valid cannot be extended again (a
+        // redelivery carries a new one); anything else is tried next tick.
+        if (gone) this.#entries.delete(handle);
         this.#opts.log.warn(
-          { messageId: entry.messageId, code: failure.Code, reason: failure.Message },
+          { messageId: entry.messageId, code: failure.Code, reason: failure.Message, retry: !gone },
           "could not change message visibility",
         );
       });
     } catch (err) {
-      // Transient: the next tick retries while time is left.
+      // Transient (or timed out): the next tick tries these again while time is left.
       this.#opts.log.warn(
         { err: errorMessage(err), count: batch.length },
         "changing message visibility failed",
       );
+    } finally {
+      for (const [, entry] of batch) entry.changing = false;
     }
   }
 }

@@ -131,11 +131,14 @@ export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string
   return out.Attributes?.QueueArn as string;
 }
 
-/** A queue; with `dlq`, a dead-letter queue it hands a message to on its third receive. */
+/**
+ * A queue; with `dlq`, a dead-letter queue it hands a message to after
+ * `maxReceiveCount` receives (default 2: on its third receive).
+ */
 export async function createQueue(
   sqs: SQSClient,
   name: string,
-  opts: { dlq?: boolean } = {},
+  opts: { dlq?: boolean; maxReceiveCount?: number } = {},
 ): Promise<{ url: string; dlqUrl?: string }> {
   let dlqUrl: string | undefined;
   const attributes: Record<string, string> = {};
@@ -144,7 +147,7 @@ export async function createQueue(
     dlqUrl = dlq.QueueUrl as string;
     attributes.RedrivePolicy = JSON.stringify({
       deadLetterTargetArn: await queueArn(sqs, dlqUrl),
-      maxReceiveCount: 2,
+      maxReceiveCount: opts.maxReceiveCount ?? 2,
     });
   }
   const q = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));

@@ -5,10 +5,12 @@
  * moto of their own.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, motoPython } from "../peers.ts";
+import { type RestartablePeer, startRestartable } from "../restartable.ts";
 
 export interface MotoServer {
   readonly url: string;
@@ -136,4 +138,33 @@ export async function lifecycleActionOf(
   token: string,
 ): Promise<LifecycleAction | undefined> {
   return (await lifecycleState(url)).actions.find((a) => a.LifecycleActionToken === token);
+}
+
+/**
+ * A moto of the test's own that can be frozen, killed and started again on
+ * the same port (see restartable.ts). moto keeps its state in memory: a
+ * restarted moto has no queues, instances or groups until the test makes them again.
+ */
+export async function startRestartableMoto(
+  opts: { callLog?: string } = {},
+): Promise<RestartablePeer & { readonly url: string; readonly logFile: string }> {
+  const python = motoPython();
+  if (!existsSync(python)) {
+    throw new Error(`moto is not installed at ${python}; run: npm run peers -- moto`);
+  }
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), "nthd-moto-"));
+  const logFile = join(dir, "moto.log");
+  const env = { ...process.env, ...(opts.callLog ? { NTHD_MOTO_CALL_LOG: opts.callLog } : {}) };
+  const peer = await startRestartable({
+    name: "moto (private)",
+    command: python,
+    args: [join(dirname(fileURLToPath(import.meta.url)), "launcher.py"), String(port)],
+    env,
+    logFile,
+    ready: async () => (await fetch(`${url}/moto-api/lifecycle-actions`)).ok,
+    readyTimeoutMs: 30_000,
+  });
+  return { ...peer, url, logFile };
 }
