@@ -20,6 +20,10 @@ import { NthdError } from "../errors.ts";
 import { kubeError } from "./api-error.ts";
 import { loadConnection } from "./connection.ts";
 import { createTransport, type KubeRequest, type Transport } from "./http.ts";
+
+/** A request for a path the client has no method for (leases.ts builds them). */
+export type ApiRequest = Omit<KubeRequest, "signal" | "timeoutMs" | "bodyTimeoutMs">;
+
 import { createRateLimiter, type Lane, type RateLimiter } from "./rate-limit.ts";
 import { consumeWatch, type WatchEventType } from "./watch.ts";
 
@@ -89,6 +93,20 @@ export interface KubeClient {
   watchNodes(
     resourceVersion: string,
     onEvent: (type: WatchEventType, node: V1Node) => void,
+    onEnd: (err: unknown) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+  /**
+   * Any other API call, under the same rate limit, timeout and errors; for
+   * the modules beside this one that own a resource (leases.ts).
+   */
+  request<T>(what: string, req: ApiRequest, opts?: CallOptions): Promise<T>;
+  /** A watch on any other collection; same contract as watchNodes. */
+  watchPath(
+    what: string,
+    path: string,
+    query: Record<string, string>,
+    onEvent: (type: WatchEventType, object: Record<string, unknown>) => void,
     onEnd: (err: unknown) => void,
     signal: AbortSignal,
   ): Promise<void>;
@@ -312,6 +330,10 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         signal,
       );
     },
+
+    request: (what, req, o) => call(what, o, req),
+
+    watchPath: watch,
 
     async close() {
       const t = await transport.catch(() => undefined);
