@@ -4,8 +4,10 @@
  *  - notices that cordon or drain: once the drain engine has durably recorded
  *    them on the node (cordon + record annotation). The drain itself goes on
  *    in the engine, and any replica that restarts resumes it from the record;
- *  - an Auto Scaling terminate action: once the drain is over and the action
- *    completed (the token lives only in the message, so it is kept until then);
+ *  - an Auto Scaling terminate action: once the node's record says the action
+ *    was completed. Whichever replica owns the node's work completes it (the
+ *    token travels in the record, lifecycle-duties.ts); a delivery that comes
+ *    back after that is deleted without completing anything again;
  *  - a launch action: once the node is Ready and the action completed;
  *  - irrelevant or foreign messages: at once (see disposition.ts).
  * A malformed body is never deleted: the queue's redrive policy moves it to
@@ -17,7 +19,6 @@
  * PodDisruptionBudget never stops other messages from being handled.
  */
 
-import { sleep } from "../../async/sleep.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Notice, NoticeHandler, NoticeOutcome } from "../../notice.ts";
@@ -26,7 +27,6 @@ import { type Logger, noticeLogger } from "../../observe/log.ts";
 import { countMonitorError } from "../../observe/metrics.ts";
 import type { MessageAcks, QueueMessageRef } from "./acks.ts";
 import {
-  completionDelayMs,
   type Disposition,
   deleteFor,
   leaveFor,
@@ -35,7 +35,7 @@ import {
   noticePath,
 } from "./disposition.ts";
 import type { InstanceDirectory } from "./instances.ts";
-import { heartbeatPlan, type LifecycleActions } from "./lifecycle-actions.ts";
+import type { LifecycleActions } from "./lifecycle-actions.ts";
 import { type LifecycleAction, lifecycleActionOf, parseQueueMessage } from "./parse.ts";
 import { type NodeLookup, resolveTarget, waitForReadyNode } from "./resolve.ts";
 
@@ -166,9 +166,7 @@ export async function handleMessage(
         },
         "notice recorded on the node",
       );
-      if (path === "drain-then-complete" && action !== undefined) {
-        followUps.push(completeAfterDrain(action, done, deps, nlog));
-      }
+      if (path === "drain-then-complete") followUps.push(completedOnNode(done, deps, nlog));
     }),
   );
 
@@ -205,39 +203,27 @@ function aborted(signal: AbortSignal): Promise<undefined> {
   });
 }
 
-/** Terminate hook: heartbeat while the drain runs, then (after the configured delay) CONTINUE. */
-async function completeAfterDrain(
-  action: LifecycleAction,
+/**
+ * Terminate hook: kept until the node's record says the action was
+ * completed, by this replica or whichever owns the node's work.
+ */
+async function completedOnNode(
   done: Promise<NoticeOutcome>,
   deps: MessageDeps,
   log: Logger,
 ): Promise<FollowUpResult> {
-  const stopHeartbeats = new AbortController();
-  const onShutdown = () => stopHeartbeats.abort();
-  deps.signal.addEventListener("abort", onShutdown, { once: true });
-  try {
-    const timeout = await deps.lifecycle.hookTimeoutSeconds(
-      action.autoScalingGroupName,
-      action.lifecycleHookName,
-    );
-    const plan = heartbeatPlan(deps.config, timeout);
-    if (plan !== undefined) void deps.lifecycle.keepAlive(action, plan, stopHeartbeats.signal);
-    const outcome = await Promise.race([done, aborted(deps.signal)]);
-    if (outcome === undefined) return undefined;
-    if (!outcome.mayCompleteLifecycleAction) {
-      log.warn(
-        { result: outcome.result, summary: outcome.summary },
-        "drain did not finish; lifecycle action left open",
-      );
-      return leaveFor("drain-failed");
-    }
-    if (!(await sleep(completionDelayMs(deps.config), deps.signal))) return undefined;
-    stopHeartbeats.abort();
-    return await complete(action, deps, log);
-  } finally {
-    stopHeartbeats.abort();
-    deps.signal.removeEventListener("abort", onShutdown);
+  const outcome = await Promise.race([done, aborted(deps.signal)]);
+  if (outcome === undefined) return undefined;
+  if (deps.config.dryRun) {
+    log.info("dry run: lifecycle action not completed");
+    return deleteFor("handled");
   }
+  if (outcome.completion === "completed") return deleteFor("handled");
+  log.warn(
+    { result: outcome.result, summary: outcome.summary },
+    "lifecycle action not completed; message left for another try",
+  );
+  return leaveFor("drain-failed");
 }
 
 /** Launch hook: CONTINUE once the instance's node is Ready; left for redelivery if it never is. */

@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/prepare-for-lifecycle-notifications.html
  */
+import { createHash } from "node:crypto";
 import { isInstanceId } from "../../../aws-ids.ts";
 import type { Notice } from "../../../notice.ts";
 import { found, ignored, malformed, type ParseResult } from "../../parse-result.ts";
@@ -69,10 +70,15 @@ export function lifecycleNotice(
     {
       kind: terminating ? "asg-terminate" : "asg-launch",
       // The token names the lifecycle action whichever way it arrived, so the
-      // same action seen via EventBridge and via the hook's own target dedupes.
-      eventKey: token,
+      // same action seen via EventBridge and via the hook's own target
+      // dedupes. It is also a secret (whoever holds it may complete the
+      // action), and the notice id is printed in taints, Events, logs and
+      // webhooks: the id carries a digest of it, never the token itself.
+      eventKey: lifecycleKey(token),
       instanceId,
       action: terminating ? "drain" : "complete-launch",
+      // Completed after the drain by whichever replica owns the node's work.
+      needsCompletion: terminating,
       // The hook's timeout is not in the message; the consumer knows it.
       deadline: undefined,
       eventTime: extra.eventTime,
@@ -91,6 +97,14 @@ export function lifecycleNotice(
     ctx,
   );
   return found([notice]);
+}
+
+/**
+ * The stable, non-secret key of a lifecycle action: a digest of its token.
+ * 64 bits are plenty to tell apart the actions one queue sees.
+ */
+export function lifecycleKey(token: string): string {
+  return `lifecycle-${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
 }
 
 /** The lifecycle action a notice must complete or heartbeat, if it carries one. */
