@@ -76,6 +76,7 @@ exactly the ones nthd reads.
   (list "NTHD_COMPLETE_LAUNCH_LIFECYCLE_ACTION" $v.completeLaunchLifecycleAction)
   (list "NTHD_AUDIT_INTERVAL_SECONDS" $v.auditIntervalSeconds)
   (list "NTHD_AUDIT_NODE_SELECTOR" $v.auditNodeSelector)
+  (list "NTHD_LEASE_DURATION_SECONDS" $v.leaseDurationSeconds)
   (list "AWS_ACCESS_KEY_ID" $v.awsAccessKeyID)
   (list "AWS_SECRET_ACCESS_KEY" $v.awsSecretAccessKey)
 | toJson -}}
