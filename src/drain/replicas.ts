@@ -14,7 +14,7 @@ export function replicasFrom(lease: ReplicaLease, clock: () => Date = () => new 
     alive: (owner) => owner === lease.name || leaseAlive(byName().get(owner), clock()),
     live: () => Math.max(1, liveReplicas(lease.sightings(), lease.group, clock())),
     holding: () => holdingLease(lease.renewedAt(), lease.durationSeconds, clock()),
-    periodMs: lease.renewSeconds * 1000,
+    periodMs: Math.round(lease.renewSeconds * 1000),
     onChange: (listener) => lease.onChange(listener),
   };
 }

@@ -81,7 +81,9 @@ export function createReplicaLease(opts: {
 }): ReplicaLease {
   const { api, name, group, durationSeconds, log } = opts;
   const clock = opts.clock ?? (() => new Date());
-  const renewSeconds = Math.max(1, durationSeconds / 3);
+  // Whole milliseconds: timers and AbortSignal.timeout take nothing else.
+  const renewMs = Math.max(1000, Math.round((durationSeconds * 1000) / 3));
+  const renewSeconds = renewMs / 1000;
   // Each process is a new holder, so logs and leaseTransitions tell restarts apart.
   const holder = `${name}_${randomBytes(4).toString("hex")}`;
   const seen = new Map<string, LeaseSighting>();
@@ -147,7 +149,7 @@ export function createReplicaLease(opts: {
   }
 
   async function renew(): Promise<void> {
-    const timeout = AbortSignal.timeout(renewSeconds * 1000);
+    const timeout = AbortSignal.timeout(renewMs);
     const signal = AbortSignal.any([life.signal, timeout]);
     try {
       own = await api.replace(body(own, own?.spec?.leaseTransitions ?? 0), { signal });
@@ -171,7 +173,11 @@ export function createReplicaLease(opts: {
   }
 
   async function renewLoop(): Promise<void> {
-    while (await sleep(renewSeconds * 1000, life.signal)) await renew();
+    while (await sleep(renewMs, life.signal)) {
+      await renew().catch((err: unknown) =>
+        log.warn({ lease: name, err: errorMessage(err) }, "renewing own lease failed"),
+      );
+    }
   }
 
   async function list(): Promise<string> {
