@@ -46,6 +46,12 @@ export interface CallOptions {
   /** "urgent" for cordons and node records, which must not queue behind evictions. */
   readonly lane?: Lane;
   readonly signal?: AbortSignal;
+  /**
+   * false: `signal` only cuts the wait for the rate limiter short; a request
+   * already sent runs to its answer. For calls whose effect must be known
+   * (an eviction cut off in flight may or may not have happened).
+   */
+  readonly abortSent?: boolean;
 }
 
 export interface EvictOptions extends CallOptions {
@@ -169,8 +175,10 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     try {
       const t = await transport;
       await limiter.acquire(o?.lane ?? "normal", o?.signal);
+      o?.signal?.throwIfAborted();
       const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = o?.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+      const signal =
+        o?.signal && o.abortSent !== false ? AbortSignal.any([o.signal, timeout]) : timeout;
       return await t.json<T>({ ...req, signal, timeoutMs });
     } catch (err) {
       throw kubeError(what, err);
