@@ -35,6 +35,11 @@ export interface GroundState {
   readonly apiserverUrl: string;
   readonly motoUrl: string;
   readonly motoCallLog: string;
+  /**
+   * The API server's audit log (JSON lines): every pods/eviction request
+   * with its answer, so tests count accepted evictions as the server saw them.
+   */
+  readonly auditLog: string;
   readonly etcdUrl: string;
   readonly pids: Readonly<Record<string, number>>;
   readonly kubeVersion: string;
@@ -55,6 +60,23 @@ export function stateFile(): string {
 }
 
 const log = (message: string) => process.stderr.write(`[ground] ${message}\n`);
+
+/**
+ * Audit only what tests count: evictions (the Eviction API is the one way
+ * nthd removes a pod), with their answer. Everything else is left out so
+ * the log stays small and the server fast.
+ */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    verbs: ["create"]
+    resources:
+      - group: ""
+        resources: ["pods/eviction"]
+  - level: None
+`;
 
 /** Stops grounds left behind by interrupted runs (their owner process is gone). */
 export async function stopStaleGround(): Promise<void> {
@@ -161,6 +183,7 @@ export async function startGround(): Promise<GroundState> {
     apiserverUrl: "",
     motoUrl: "",
     motoCallLog: "",
+    auditLog: "",
     etcdUrl: "",
   };
   try {
@@ -203,6 +226,9 @@ export async function startGround(): Promise<GroundState> {
 
     // kube-apiserver
     const apiPort = await freePort();
+    const auditLog = join(runDir, "audit.jsonl");
+    const auditPolicy = join(runDir, "audit-policy.yaml");
+    writeFileSync(auditPolicy, AUDIT_POLICY);
     const apiserverUrl = `https://127.0.0.1:${apiPort}`;
     const apiserver = startPeer(
       "kube-apiserver",
@@ -229,6 +255,11 @@ export async function startGround(): Promise<GroundState> {
         "--profiling=false",
         "--max-requests-inflight=2000",
         "--max-mutating-requests-inflight=1000",
+        `--audit-policy-file=${auditPolicy}`,
+        `--audit-log-path=${auditLog}`,
+        "--audit-log-format=json",
+        // Written as each request completes, so a test reads what happened so far.
+        "--audit-log-mode=blocking",
       ],
       logDir,
     );
@@ -301,6 +332,7 @@ export async function startGround(): Promise<GroundState> {
       apiserverUrl,
       motoUrl,
       motoCallLog,
+      auditLog,
       etcdUrl,
       pids: pids(),
       kubeVersion: pinnedVersions().kube ?? "",
