@@ -12,6 +12,7 @@
  * instead of waiting for it to expire.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { sleep } from "../async/sleep.ts";
@@ -59,6 +60,19 @@ export interface ReplicaLease {
   onChange(listener: () => void): void;
   /** Stops renewing and deletes the own Lease: the others take the work over at once. */
   release(): Promise<void>;
+}
+
+/** Where a pod's namespace is mounted with its service account token. */
+const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/** The replicas' namespace: the pod's (NAMESPACE), else its service account's, else default. */
+export function leaseNamespace(podNamespace: string): string {
+  if (podNamespace !== "") return podNamespace;
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, "utf8").trim() || "default";
+  } catch {
+    return "default";
+  }
 }
 
 /** A Lease name for this replica: its pod's name, else host and process (not in a pod). */

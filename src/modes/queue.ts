@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createAwsClients } from "../aws/clients.ts";
 import { replicasFrom } from "../drain/replicas.ts";
 import { errorMessage, NthdError } from "../errors.ts";
 import { leaseApi } from "../kube/leases.ts";
 import { createNodeIndex, type NodeIndex } from "../kube/node-index.ts";
-import { createReplicaLease, replicaLeaseName } from "../kube/replica-lease.ts";
+import { createReplicaLease, leaseNamespace, replicaLeaseName } from "../kube/replica-lease.ts";
 import type { Logger } from "../observe/log.ts";
 import { readiness } from "../observe/readiness.ts";
 import { startQueueSource } from "../sources/queue/consumer.ts";
@@ -13,19 +12,6 @@ import { createLifecycleActions } from "../sources/queue/lifecycle-actions.ts";
 import { createLifecycleDuties } from "../sources/queue/lifecycle-duties.ts";
 import { nodeLookupFrom } from "../sources/queue/resolve.ts";
 import type { ModeContext } from "./context.ts";
-
-/** Where a pod's namespace is mounted with its service account token. */
-const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
-
-/** The namespace of the replicas' Leases: the pod's (NAMESPACE), else its service account's, else default. */
-function leaseNamespace(podNamespace: string): string {
-  if (podNamespace !== "") return podNamespace;
-  try {
-    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, "utf8").trim() || "default";
-  } catch {
-    return "default";
-  }
-}
 
 /**
  * Queue mode: one Deployment (one or more replicas) consumes the SQS queue

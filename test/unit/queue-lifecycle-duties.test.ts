@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { pino } from "pino";
+import { fromParsed } from "../../src/commands/explain/classify.ts";
 import { taintValue } from "../../src/drain/record.ts";
 import type { NoticeOutcome } from "../../src/notice.ts";
 import { webhookData } from "../../src/observe/webhook-data.ts";
@@ -41,6 +42,18 @@ describe("the lifecycle token stays secret", () => {
     const n = terminateNotice();
     assert.equal(n.needsCompletion, true);
     assert.equal(lifecycleActionOf(n)?.lifecycleActionToken, TOKEN);
+  });
+
+  test("nthd explain shows it redacted", () => {
+    const view = fromParsed(
+      parseQueueMessage(
+        readAwsEvent("sqs/eventbridge/asg-terminate-lifecycle-action.nth-fixture.json"),
+        new Date("2030-01-01T00:00:00Z"),
+      ),
+      "sqs",
+    );
+    assert.equal(JSON.stringify(view).includes(TOKEN), false);
+    assert.equal(view.notices[0]?.detail.lifecycleActionToken, "(redacted)");
   });
 
   test("no webhook field carries it", () => {

@@ -107,6 +107,17 @@ export function lifecycleKey(token: string): string {
   return `lifecycle-${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
 }
 
+/**
+ * A notice's detail fit to show a person (`nthd explain`): the lifecycle
+ * token, which lets whoever holds it complete the action, is replaced.
+ */
+export function redactedDetail(
+  detail: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  if (typeof detail.lifecycleActionToken !== "string") return detail;
+  return { ...detail, lifecycleActionToken: "(redacted)" };
+}
+
 /** The lifecycle action a notice must complete or heartbeat, if it carries one. */
 export function lifecycleActionOf(notice: Notice): LifecycleAction | undefined {
   if (notice.kind !== "asg-terminate" && notice.kind !== "asg-launch") return undefined;
