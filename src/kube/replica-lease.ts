@@ -22,6 +22,9 @@ import type { Lease, LeaseApi } from "./leases.ts";
 import { microTime } from "./leases.ts";
 import { isExpired } from "./watch.ts";
 
+/** A replica Lease not renewed for this long (or 20 durations) belongs to a replica long gone. */
+const STALE_LEASE_MS = 10 * 60_000;
+
 /** Label on every replica Lease; its value names the queue the replica serves (a digest). */
 export const REPLICA_LABEL = "nthd/replica-of";
 
@@ -42,6 +45,7 @@ export interface LeaseSighting {
    * age, only `renewTime` does.
    */
   readonly fromList: boolean;
+  readonly resourceVersion: string | undefined;
 }
 
 export interface ReplicaLease {
@@ -122,7 +126,28 @@ export function createReplicaLease(opts: {
       renewTime: renewTime && !Number.isNaN(renewTime.getTime()) ? renewTime : undefined,
       observedAt: clock(),
       fromList,
+      resourceVersion: lease.metadata.resourceVersion,
     });
+  }
+
+  /**
+   * Deletes the Leases of this queue's replicas that stopped renewing long
+   * ago (killed pods never delete theirs; their successors have new names).
+   * Long ago by their own renewTime: no clock is that far off.
+   */
+  async function sweep(): Promise<void> {
+    const staleMs = Math.max(STALE_LEASE_MS, 20 * durationSeconds * 1000);
+    const now = clock().getTime();
+    for (const s of seen.values()) {
+      if (s.name === name || s.group !== group || s.renewTime === undefined) continue;
+      if (now - s.renewTime.getTime() < staleMs) continue;
+      await api
+        .remove(s.name, s.resourceVersion ? { resourceVersion: s.resourceVersion } : {})
+        .then(() => log.info({ lease: s.name }, "deleted the lease of a replica long gone"))
+        .catch((err: unknown) =>
+          log.debug({ lease: s.name, err: errorMessage(err) }, "could not delete a stale lease"),
+        );
+    }
   }
 
   function body(previous: Lease | undefined, transitions: number): Lease {
@@ -147,6 +172,7 @@ export function createReplicaLease(opts: {
 
   /** Creates the own Lease, or takes it over from an earlier process of the same pod. */
   async function acquire(): Promise<void> {
+    const sentAt = clock();
     const existing = await api.get(name);
     if (existing === undefined) {
       own = await api.create(body(undefined, 0));
@@ -159,15 +185,18 @@ export function createReplicaLease(opts: {
       }
       own = await api.replace(body(existing, (existing.spec?.leaseTransitions ?? 0) + 1));
     }
-    renewed = clock();
+    renewed = sentAt;
   }
 
   async function renew(): Promise<void> {
-    const timeout = AbortSignal.timeout(renewMs);
+    // Up to half the duration: a slow API server is no reason to give the Lease up early.
+    const timeout = AbortSignal.timeout(Math.max(renewMs, Math.round(durationSeconds * 500)));
     const signal = AbortSignal.any([life.signal, timeout]);
+    // Counted from the request, not the answer: the others saw it no later than that.
+    const sentAt = clock();
     try {
       own = await api.replace(body(own, own?.spec?.leaseTransitions ?? 0), { signal });
-      renewed = clock();
+      renewed = sentAt;
     } catch (err) {
       if (life.signal.aborted) return;
       const kind = classifyKubeError(err).kind;
@@ -247,7 +276,7 @@ export function createReplicaLease(opts: {
     async start() {
       await acquire();
       const rv = await list();
-      loops = [renewLoop(), watchLoop(rv)];
+      loops = [renewLoop(), watchLoop(rv), sweep()];
       log.info(
         { lease: name, namespace: api.namespace, holder, durationSeconds, replicas: seen.size },
         "replica lease held",

@@ -3,8 +3,9 @@
 // scenario:replicas` at full size. Each builds its own world, runs real nthd
 // processes against it, stops them the way a cluster would, and returns
 // what it counted from outside nthd plus one line of figures.
+import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, V1MicroTime } from "@kubernetes/client-node";
 import { eventually } from "../support/eventually.ts";
 import { ground, kubeConfig } from "./ground.ts";
 import { lifecycleState } from "./moto/start.ts";
@@ -64,6 +65,37 @@ async function leasesUp(world: World, replicas: readonly string[]): Promise<void
     },
     60_000,
   );
+}
+
+/** A replica Lease of the world's queue last renewed an hour ago. */
+async function staleLease(world: World, replica: string): Promise<{ exists(): Promise<boolean> }> {
+  const api = kubeConfig().makeApiClient(CoordinationV1Api);
+  const name = leaseOf(replica);
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await api.createNamespacedLease({
+    namespace: world.namespace,
+    body: {
+      metadata: {
+        name,
+        labels: {
+          "nthd/replica-of": createHash("sha256").update(world.queueUrl).digest("hex").slice(0, 16),
+        },
+      },
+      spec: {
+        holderIdentity: `${name}_dead`,
+        leaseDurationSeconds: 15,
+        acquireTime: new V1MicroTime(hourAgo.getTime()),
+        renewTime: new V1MicroTime(hourAgo.getTime()),
+      },
+    },
+  });
+  return {
+    exists: () =>
+      api.readNamespacedLease({ name, namespace: world.namespace }).then(
+        () => true,
+        () => false,
+      ),
+  };
 }
 
 async function allRecorded(world: World, timeoutMs = 120_000): Promise<void> {
@@ -338,10 +370,15 @@ export async function scaleDown(spec: HeldSpec): Promise<Outcome> {
     },
     (w) => startFleet(w, { leaseSeconds: spec.leaseSeconds, nodeGraceSeconds: 300 }),
     async (w, fleet) => {
+      // A replica killed long ago left its Lease behind: the next one to start deletes it.
+      const stale = await staleLease(w, "killed-an-hour-ago");
       // The replica that goes takes the first half alone, so it surely owns work.
       const half = Math.ceil(w.nodes.length / 2);
       fleet.start("gone");
       await leasesUp(w, ["gone"]);
+      const staleSwept = await eventually("the stale Lease deleted", async () =>
+        (await stale.exists()) ? undefined : 1,
+      ).catch(() => 0);
       await send(
         w,
         w.nodes.slice(0, half).map((n) => spotWarning(n.instanceId)),
@@ -377,7 +414,7 @@ export async function scaleDown(spec: HeldSpec): Promise<Outcome> {
       await settled(w, [], spec.timeoutMs);
       await fleet.stopAll();
       const figures = await countFigures(w, []);
-      const extra = { ownedByRemoved: owned, adoptMs, leaseMs: spec.leaseSeconds * 1000 };
+      const extra = { ownedByRemoved: owned, adoptMs, leaseMs: spec.leaseSeconds * 1000, staleSwept };
       return { figures, extra, line: figuresLine("4 scale 2 -> 1", figures, extra) };
     },
   );

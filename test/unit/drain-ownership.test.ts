@@ -39,6 +39,7 @@ function sighting(over: Partial<LeaseSighting> = {}): LeaseSighting {
     renewTime: NOW,
     observedAt: NOW,
     fromList: false,
+    resourceVersion: "1",
     ...over,
   };
 }
