@@ -54,6 +54,8 @@ export function createAdopter(
   const alive = (owner: string) => replicas.alive(owner);
   const adopting = new Set<string>();
   const endedAt = new Map<string, number>();
+  /** Work stopped because this replica's own Lease lapsed: taken up again as soon as it stands. */
+  const fenced = new Set<string>();
   let stopped = false;
   let scanQueued = false;
 
@@ -115,7 +117,9 @@ export function createAdopter(
     }
     if (record.owner !== replicas.me) return;
     const failedAgo = Date.now() - (endedAt.get(name) ?? 0);
-    if (duties.pending(record) || (state === "draining" && failedAgo >= FAILED_RETRY_MS)) {
+    const retry = fenced.has(name) || failedAgo >= FAILED_RETRY_MS;
+    if (duties.pending(record) || (state === "draining" && retry)) {
+      fenced.delete(name);
       adopt(name);
     }
   }
@@ -133,6 +137,7 @@ export function createAdopter(
       for (const w of works.values()) {
         if (w.owned && w.following === undefined && !w.cancel.signal.aborted) {
           w.cancel.abort(new Error("this replica's lease could not be renewed"));
+          fenced.add(w.nodeName);
           stoppedWork++;
         }
       }

@@ -64,6 +64,8 @@ export function createDuties(ctx: DutyContext): Duties {
     const t = tracks.get(n.id);
     if (t === undefined) return true;
     if (t.settled === undefined || t.settled === "completed") return false;
+    // Stopped (not failed): whoever owns the work now takes it up at once.
+    if (t.stop.signal.aborted) return true;
     return now - (t.settledAt ?? now) >= DUTY_RETRY_PAUSE_MS;
   }
 
