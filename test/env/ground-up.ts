@@ -62,9 +62,11 @@ export function stateFile(): string {
 const log = (message: string) => process.stderr.write(`[ground] ${message}\n`);
 
 /**
- * Audit only what tests count: evictions (the Eviction API is the one way
- * nthd removes a pod), with their answer. Everything else is left out so
- * the log stays small and the server fast.
+ * Audit only what tests and benches count: evictions (the Eviction API is
+ * the one way nthd removes a pod), with their answer, and every request of
+ * the benches' handler identity (bench/lib/identity.ts), so a bench can say
+ * what its API requests were. Everything else is left out so the log stays
+ * small and the server fast.
  */
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -75,6 +77,8 @@ rules:
     resources:
       - group: ""
         resources: ["pods/eviction"]
+  - level: Metadata
+    users: ["system:serviceaccount:nthd-bench-system:termination-handler"]
   - level: None
 `;
 
