@@ -414,7 +414,12 @@ export async function scaleDown(spec: HeldSpec): Promise<Outcome> {
       await settled(w, [], spec.timeoutMs);
       await fleet.stopAll();
       const figures = await countFigures(w, []);
-      const extra = { ownedByRemoved: owned, adoptMs, leaseMs: spec.leaseSeconds * 1000, staleSwept };
+      const extra = {
+        ownedByRemoved: owned,
+        adoptMs,
+        leaseMs: spec.leaseSeconds * 1000,
+        staleSwept,
+      };
       return { figures, extra, line: figuresLine("4 scale 2 -> 1", figures, extra) };
     },
   );
