@@ -4,8 +4,9 @@
 // the ways a cluster stops pods: SIGTERM (rolling update, scale-down) or
 // SIGKILL (a lost node, the OOM killer).
 import { ground } from "./ground.ts";
+import { motoEnv } from "./moto/aws.ts";
 import { type NthdProcess, startNthd } from "./nthd-process.ts";
-import { CREDENTIALS, REGION, type World } from "./replica-world.ts";
+import type { World } from "./replica-world.ts";
 
 export interface FleetSettings {
   readonly leaseSeconds: number;
@@ -36,10 +37,7 @@ export function startFleet(world: World, settings: FleetSettings): Fleet {
   const env = (name: string): Record<string, string> => ({
     ENABLE_SQS_TERMINATION_DRAINING: "true",
     QUEUE_URL: world.queueUrl,
-    AWS_REGION: REGION,
-    AWS_ENDPOINT: ground().motoUrl,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    ...motoEnv(ground().motoUrl),
     KUBECONFIG: ground().kubeconfig,
     POD_NAME: name,
     NAMESPACE: world.namespace,

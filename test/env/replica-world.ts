@@ -5,31 +5,15 @@
 // and the messages AWS would send: Spot interruption warnings and
 // terminate lifecycle actions.
 import { randomUUID } from "node:crypto";
-import {
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  CreateLaunchConfigurationCommand,
-  DeleteAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
-  PutLifecycleHookCommand,
-} from "@aws-sdk/client-auto-scaling";
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { DeleteAutoScalingGroupCommand } from "@aws-sdk/client-auto-scaling";
+import { DeleteQueueCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { AppsV1Api, CoreV1Api, PolicyV1Api } from "@kubernetes/client-node";
 import { eventually } from "../support/eventually.ts";
 import { createNode, ground, kubeConfig } from "./ground.ts";
+import { createManagedGroup, createQueue, motoClients, REGION } from "./moto/aws.ts";
 import { openLifecycleAction } from "./moto/start.ts";
 
-export const REGION = "us-east-1";
-export const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 const HOOK = "nthd-terminate";
-/** Deliveries before the queue's redrive policy moves a message to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
 
 export interface WorldNode {
   readonly name: string;
@@ -64,89 +48,26 @@ export interface WorldSpec {
   readonly hookTimeoutSeconds: number;
 }
 
-function clients() {
-  const common = { region: REGION, endpoint: ground().motoUrl, credentials: CREDENTIALS };
-  return {
-    sqs: new SQSClient({ ...common, useQueueUrlAsEndpoint: false }),
-    autoscaling: new AutoScalingClient(common),
-  };
-}
-
-async function createQueues(sqs: SQSClient, name: string): Promise<[string, string]> {
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-  const dlqUrl = dlq.QueueUrl as string;
-  const arn = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }),
-  );
-  const q = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: name,
-      Attributes: {
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: arn.Attributes?.QueueArn,
-          maxReceiveCount: String(MAX_RECEIVE_COUNT),
-        }),
-      },
-    }),
-  );
-  return [q.QueueUrl as string, dlqUrl];
-}
-
-/** An Auto Scaling group of `size` instances (moto launches them) with a terminate hook. */
-async function createGroup(
-  autoscaling: AutoScalingClient,
-  group: string,
-  size: number,
-  hookTimeoutSeconds: number,
-): Promise<string[]> {
-  await autoscaling.send(
-    new CreateLaunchConfigurationCommand({
-      LaunchConfigurationName: `${group}-lc`,
-      ImageId: "ami-12c6146b",
-      InstanceType: "m5.large",
-    }),
-  );
-  await autoscaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: group,
-      LaunchConfigurationName: `${group}-lc`,
-      MinSize: 0,
-      MaxSize: size,
-      DesiredCapacity: size,
-      AvailabilityZones: [`${REGION}a`],
-    }),
-  );
-  await autoscaling.send(
-    new PutLifecycleHookCommand({
-      AutoScalingGroupName: group,
-      LifecycleHookName: HOOK,
-      LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
-      HeartbeatTimeout: hookTimeoutSeconds,
-      DefaultResult: "CONTINUE",
-    }),
-  );
-  const out = await autoscaling.send(
-    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
-  );
-  const ids = (out.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId as string);
-  if (ids.length !== size) throw new Error(`group ${group} has ${ids.length} of ${size} instances`);
-  return ids;
-}
-
 export async function buildWorld(spec: WorldSpec): Promise<World> {
   const kc = kubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const policy = kc.makeApiClient(PolicyV1Api);
-  const { sqs, autoscaling } = clients();
+  const { sqs, autoscaling } = motoClients(ground().motoUrl);
   const namespace = spec.name;
-  const [queueUrl, dlqUrl] = await createQueues(sqs, spec.name);
-  const instanceIds = await createGroup(
-    autoscaling,
-    spec.name,
-    spec.nodes,
-    spec.hookTimeoutSeconds,
-  );
+  // With a dead-letter queue that takes a message after two deliveries.
+  const { url: queueUrl, dlqUrl = "" } = await createQueue(sqs, spec.name, { dlq: true });
+  const instanceIds = await createManagedGroup(autoscaling, spec.name, spec.nodes, [
+    {
+      name: HOOK,
+      transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+      heartbeatTimeout: spec.hookTimeoutSeconds,
+      defaultResult: "CONTINUE",
+    },
+  ]);
+  if (instanceIds.length !== spec.nodes) {
+    throw new Error(`group ${spec.name} has ${instanceIds.length} of ${spec.nodes} instances`);
+  }
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   const nodes = instanceIds.map((instanceId, i) => ({ name: `${spec.name}-${i}`, instanceId }));
   for (const n of nodes) {
