@@ -8,7 +8,12 @@
 //        [--replicas 50] [--grace 5] [--timeout-seconds 300] [--handlers nthd,nth]
 //        [--source] [--no-write]
 import { CoreV1Api } from "@kubernetes/client-node";
-import { diffCounts, handlerRequestCounts, type RequestCounts } from "./lib/apiserver-metrics.ts";
+import {
+  diffCounts,
+  handlerRequestCounts,
+  handlerRequestKinds,
+  type RequestCounts,
+} from "./lib/apiserver-metrics.ts";
 import { benchArgs, intOption } from "./lib/args.ts";
 import { awsClients, createQueue, deleteQueue, sendSpotWarnings } from "./lib/aws.ts";
 import {
@@ -50,6 +55,8 @@ const NOTICE_MS = 120_000;
 interface HandlerRun {
   outcome?: InterruptionOutcome;
   requests?: RequestCounts;
+  /** The same requests by kind ("patch nodes": 100, ...), from the API server's audit log. */
+  requestKinds?: Record<string, number>;
   readyMs?: number;
   peakRssBytes?: number;
   cpuPct?: number;
@@ -102,6 +109,7 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       r.readyMs = running.readyMs;
       await sleep(1000);
       const before = await handlerRequestCounts(g);
+      const beforeMs = Date.now();
       const startMs = Date.now() - running.proc.startedAt;
       const eventTime = Date.now();
       const sentAt = await sendSpotWarnings(
@@ -124,6 +132,8 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       r.observedMs = Date.now() - first;
       await sleep(1000);
       r.requests = diffCounts(before, await handlerRequestCounts(g));
+      r.requestKinds = handlerRequestKinds(g, beforeMs, Date.now());
+      process.stderr.write(`[mass] ${h}: API requests by kind ${JSON.stringify(r.requestKinds)}\n`);
       running.proc.sampler.sample();
       r.peakRssBytes = running.proc.sampler.peakRssBytes();
       r.cpuPct = running.proc.sampler.cpuPercent(startMs, endMs);

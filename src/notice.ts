@@ -39,6 +39,14 @@ export interface Notice {
   readonly source: NoticeSource;
   /** Kind-specific facts for logs, Kubernetes Events and webhooks. */
   readonly detail: Readonly<Record<string, unknown>>;
+  /**
+   * The source must finish this notice after its work is over (an Auto
+   * Scaling terminate lifecycle action to complete). The notice, detail
+   * included, is kept in the node's record; whichever replica owns the
+   * node's work hands it to its source as a `NoticeDuty`, and the record
+   * keeps whether it was finished, so it is finished once.
+   */
+  readonly needsCompletion?: boolean;
 }
 
 /**
@@ -60,6 +68,13 @@ export interface NoticeOutcome {
   readonly summary: string;
   /** The deadline the work ran against, when there was one. */
   readonly deadline?: Date;
+  /**
+   * Only for a notice that `needsCompletion`: `completed` once the node's
+   * record says it was finished (by this replica or another), so a message
+   * that carried it may go; `open` when it was not, so the message stays
+   * for another try.
+   */
+  readonly completion?: "completed" | "open";
 }
 
 /** The handler's receipt for one notice on one node. */
@@ -76,6 +91,35 @@ export interface NoticeReceipt {
 
 /** The one entry point from a source into the drain engine. */
 export type NoticeHandler = (notice: Notice, nodeName: string) => NoticeReceipt;
+
+/**
+ * A notice that needs completion, handed by the engine to the notice's
+ * source once this replica owns the node's work: because it started it,
+ * adopted it from a replica that went away, or found the notice joined to
+ * its record by another replica. The notice comes from the node's record,
+ * so a lost or expired message strands nothing.
+ */
+export interface NoticeDuty {
+  readonly notice: Notice;
+  readonly nodeName: string;
+  /** The node's work is over; says whether the notice may now be completed. Never rejects. */
+  readonly done: Promise<NoticeOutcome>;
+  /**
+   * Aborts when this replica stops owning the work (shutdown, or another
+   * replica took it over): stop keeping it alive and complete nothing.
+   */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * How a duty ended: `completed`, `gone` (the other side no longer knew it:
+ * nothing left to do either) or `open` (not finished; tried again later).
+ * The engine records the first two on the node before it tells anyone.
+ */
+export type DutyResult = "completed" | "gone" | "open";
+
+/** Where the engine hands duties: the source that can finish them. */
+export type DutyHandler = (duty: NoticeDuty) => Promise<DutyResult>;
 
 /** "spot-interruption" → "SpotInterruption" (Kubernetes Event reason). */
 export function kindReason(kind: NoticeKind): string {

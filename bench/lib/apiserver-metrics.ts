@@ -87,3 +87,44 @@ export function diffCounts(before: RequestCounts, after: RequestCounts): Request
     rejected: after.rejected - before.rejected,
   };
 }
+
+/**
+ * The handler's requests by kind ("patch nodes", "create pods/eviction",
+ * "update leases", ...) between two instants, from the API server's audit
+ * log (the ground audits every request of the bench's handler identity).
+ * Watches count once, like the flow-control counters.
+ */
+export function handlerRequestKinds(
+  g: BenchGround,
+  fromMs: number,
+  toMs: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  let text = "";
+  try {
+    text = readFileSync(g.state.auditLog, "utf8");
+  } catch {
+    return out;
+  }
+  for (const line of text.split("\n")) {
+    if (!line.includes(HANDLER_USER)) continue;
+    const e = JSON.parse(line) as {
+      stage?: string;
+      verb?: string;
+      requestReceivedTimestamp?: string;
+      user?: { username?: string };
+      objectRef?: { resource?: string; subresource?: string };
+    };
+    if (e.user?.username !== HANDLER_USER) continue;
+    // A watch is logged when it starts (ResponseStarted) and ends; count it once.
+    if (e.stage !== (e.verb === "watch" ? "ResponseStarted" : "ResponseComplete")) continue;
+    const at = Date.parse(e.requestReceivedTimestamp ?? "");
+    if (!(at >= fromMs && at <= toMs)) continue;
+    const ref = e.objectRef ?? {};
+    const kind = `${e.verb} ${ref.resource ?? "?"}${ref.subresource ? `/${ref.subresource}` : ""}`;
+    out[kind] = (out[kind] ?? 0) + 1;
+  }
+  return out;
+}
+
+const HANDLER_USER = "system:serviceaccount:nthd-bench-system:termination-handler";

@@ -13,12 +13,31 @@ interface Waiter {
 
 export class Semaphore {
   #free: number;
+  #size: number;
   readonly #waiters: Waiter[] = [];
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`slot count ${size} must be >= 1`);
     this.#free = size;
+    this.#size = size;
+  }
+
+  /** Slots in all, taken or free. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Changes the number of slots. Shrinking takes nothing back from holders:
+   * `free` goes below zero and new takers wait until enough was given back.
+   */
+  resize(size: number): void {
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`slot count ${size} must be >= 1`);
+    const delta = size - this.#size;
+    this.#size = size;
+    this.give(delta);
   }
 
   /** Free slots right now. */
@@ -67,6 +86,7 @@ export class Semaphore {
 
   give(n: number): void {
     this.#free += n;
+    if (n <= 0) return;
     while (this.#free > 0) {
       const w = this.#waiters.shift();
       if (w === undefined) return;

@@ -549,6 +549,16 @@ export const SETTINGS = {
     group: "queue",
     description: "Complete launch lifecycle actions once the instance's node is Ready.",
   }),
+  leaseDurationSeconds: setting({
+    flag: "lease-duration-seconds",
+    env: ["NTHD_LEASE_DURATION_SECONDS"],
+    parse: int(3, 300),
+    default: 15,
+    onlyIn: "queue",
+    group: "queue",
+    description:
+      "Each queue replica holds a coordination.k8s.io Lease in its namespace (NAMESPACE), renewed every third of this. A replica that stops without handing its work back (killed, its node lost) has its work taken over by the others this long after its last renewal; one stopped with SIGTERM hands it back at once.",
+  }),
 
   auditIntervalSeconds: setting({
     flag: "audit-interval",

@@ -6,7 +6,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.ts";
 import type { KubeClient } from "../kube/client.ts";
-import type { Notice, NoticeKind } from "../notice.ts";
+import type { DutyHandler, Notice, NoticeKind } from "../notice.ts";
 import type { Announcer } from "./announce.ts";
 import type { Deadline } from "./deadline.ts";
 import type { DrainEvents } from "./events.ts";
@@ -26,11 +26,35 @@ export interface EngineContext {
   readonly planSettings: PlanSettings;
   /** The Node informer's copies, when the mode keeps one (queue mode). */
   nodeCache?: NodeCache;
+  /** The replicas sharing the work (queue mode); absent, every record is this process's. */
+  replicas?: Replicas;
+  /** Where notices that need completion go once this replica owns them. */
+  duties?: DutyHandler;
 }
 
 /** Read access to an informer's cached nodes. */
 export interface NodeCache {
   byName(name: string): V1Node | undefined;
+  /** Every cached node (a snapshot). */
+  nodes?(): V1Node[];
+  /** Called with a node's name whenever the informer sees it change. */
+  onChange?(listener: (name: string) => void): void;
+}
+
+/** The replicas sharing a queue, as the engine needs to know them (src/drain/replicas.ts). */
+export interface Replicas {
+  /** This replica's Lease name: what node records name as their owner. */
+  readonly me: string;
+  /** The owner's Lease is alive now. */
+  alive(owner: string): boolean;
+  /** Replicas sharing the queue alive now, this one included. */
+  live(): number;
+  /** This replica's own Lease still stands (else it must stop acting as owner). */
+  holding(): boolean;
+  /** How often to look for work whose owner went away: the Lease's renew period. */
+  readonly periodMs: number;
+  /** Called whenever a Lease changes (renewed, taken, deleted). */
+  onChange(listener: () => void): void;
 }
 
 export function planSettingsOf(config: Config): PlanSettings {
@@ -57,7 +81,21 @@ export interface Work {
   readonly joined: string[];
   readonly cancel: AbortController;
   readonly startedAt: Date;
-  readonly resumed: boolean;
+  /** Resumed from the node's record (after a restart, or taken over from a replica that went). */
+  resumed: boolean;
+  /**
+   * The live replica that owns the node's work while this one only follows
+   * it through the record; undefined when this replica owns it (or has not
+   * claimed it yet).
+   */
+  following: string | undefined;
+  /** This replica wrote or took the record as the work's owner. */
+  owned: boolean;
+  /**
+   * The node's resourceVersion after that write: older copies of the node
+   * (an informer event still on its way) say nothing about the work.
+   */
+  claimedVersion: string | undefined;
   deadlineAt: Date;
   deadline: Deadline | undefined;
   record: NodeRecord | undefined;

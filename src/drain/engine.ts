@@ -11,30 +11,39 @@
  *   and undoes exactly what the node's record says nthd did.
  * - Restart: `resume()` finds nodes by nthd's state label, resumes drains
  *   that were running and re-arms scheduled ones.
+ * - Several replicas (queue mode, `useReplicas`): the record names the
+ *   replica that owns the node's work; a notice for work a live replica
+ *   owns joins its record and is not acted on here (follow.ts), work whose
+ *   owner went away is adopted (adoption.ts), and notices that need
+ *   completion are handed to the source by the owner alone (duties.ts).
  */
 import { type Logger, pino } from "pino";
 import { Semaphore } from "../async/semaphore.ts";
 import type { Config } from "../config/index.ts";
 import { NthdError } from "../errors.ts";
 import type { KubeClient } from "../kube/client.ts";
-import type { Notice } from "../notice.ts";
+import type { DutyHandler, Notice } from "../notice.ts";
 import { noticeLogger } from "../observe/log.ts";
 import type { Webhook } from "../observe/webhook.ts";
 import { admit, admitCancel, type JoinEffect } from "./admission.ts";
+import { type Adopter, createAdopter } from "./adoption.ts";
 import { createAnnouncer } from "./announce.ts";
 import {
   type EngineContext,
   makeReport,
   type NodeCache,
   planSettingsOf,
+  type Replicas,
   type Work,
 } from "./context.ts";
+import { createDuties } from "./duties.ts";
 import { createDrainEvents } from "./events.ts";
 import { joinPatch, readRecord } from "./record.ts";
 import { updateNode } from "./record-write.ts";
 import { release } from "./release.ts";
 import type { DrainReport, DrainResult } from "./report.ts";
 import { resumeRecorded } from "./resume.ts";
+import { Wakeups } from "./wakeups.ts";
 import { startWork, type WorkStart } from "./work-run.ts";
 
 export interface DrainEngineDeps {
@@ -81,7 +90,18 @@ export interface DrainEngine {
    * nodes are being cordoned at once.
    */
   useNodeCache(cache: NodeCache): void;
-  /** Aborts running work (records stay, so a restart resumes) and waits for it. */
+  /**
+   * Queue mode: the replicas sharing the queue (call after useNodeCache,
+   * before resume). From then on records name their owner, and work whose
+   * owner went away is adopted.
+   */
+  useReplicas(replicas: Replicas): void;
+  /** Where notices that need completion go once this replica owns their work. */
+  onDuty(handler: DutyHandler): void;
+  /**
+   * Aborts running work (records stay, so a restart or another replica
+   * resumes it), stops handing out and keeping duties, and waits for both.
+   */
   close(): Promise<void>;
 }
 
@@ -102,6 +122,9 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
   };
   const slots = new Semaphore(config.maxConcurrentDrains);
   const works = new Map<string, Work>();
+  const wakeups = new Wakeups();
+  const duties = createDuties(ctx);
+  let adopter: Adopter | undefined;
   let closed = false;
 
   const report = (w: Parameters<typeof makeReport>[1], result: DrainResult, message: string) =>
@@ -113,8 +136,9 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
   }
 
   function start(s: WorkStart): Work {
-    const w = startWork(ctx, slots, s, (ended) => {
+    const w = startWork(ctx, { slots, duties, wakeups }, s, (ended) => {
       if (works.get(ended.nodeName) === ended) works.delete(ended.nodeName);
+      adopter?.ended(ended);
     });
     works.set(s.nodeName, w);
     return w;
@@ -139,7 +163,7 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
     );
     const recorded = (effect.actNow ? w.marked : w.recorded).then(async () => {
       if (config.dryRun) return;
-      await updateNode(kube, w.nodeName, (node) => {
+      const result = await updateNode(kube, w.nodeName, (node) => {
         const current = readRecord(node);
         return current.ok && current.record
           ? joinPatch(node, current.record, notice, effect.noticeDeadline, {
@@ -148,6 +172,11 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
             })
           : null;
       });
+      // Work this replica owns finishes the joiner too (a lifecycle action, say).
+      const current = result.found ? readRecord(result.node) : undefined;
+      if (w.owned && w.following === undefined && current?.ok && current.record) {
+        duties.handOut(w.nodeName, current.record, w.done);
+      }
     });
     recorded.catch(() => {});
     return { recorded, done: w.done };
@@ -211,27 +240,63 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
     }
   }
 
+  /**
+   * A notice that needs completion is done once its completion is settled:
+   * recorded on the node by whichever replica finished it, or given up.
+   */
+  async function withCompletion(notice: Notice, nodeName: string, r: DrainReport) {
+    if (!notice.needsCompletion || r.completion !== undefined || config.dryRun) return r;
+    const node = ctx.nodeCache?.byName(nodeName);
+    const read = node ? readRecord(node) : undefined;
+    const record = read?.ok ? read.record : works.get(nodeName)?.record;
+    return { ...r, completion: await duties.completion(notice.id, record) };
+  }
+
   return {
     handle(notice, nodeName) {
       const handled = dispatch(notice, nodeName);
       const nlog = noticeLogger(log, notice, nodeName);
-      void handled.done.then((r) => announce.settled(notice, nodeName, r, nlog));
-      return handled;
+      const done = handled.done.then((r) => withCompletion(notice, nodeName, r));
+      void done.then((r) => announce.settled(notice, nodeName, r, nlog));
+      return { recorded: handled.recorded, done };
     },
 
-    resume: (opts = {}) => resumeRecorded(ctx, { ...opts, busy: (n) => works.has(n), start }),
+    resume: (opts = {}) =>
+      resumeRecorded(ctx, { ...opts, busy: (n) => closed || works.has(n), start, duties }),
 
     active: () => [...works.keys()],
 
     useNodeCache(cache) {
       ctx.nodeCache = cache;
+      cache.onChange?.((name) => adopter?.nodeChanged(name));
+    },
+
+    useReplicas(replicas) {
+      ctx.replicas = replicas;
+      const a = createAdopter(ctx as EngineContext & { replicas: Replicas }, {
+        works,
+        start,
+        duties,
+        wakeups,
+        slots,
+      });
+      adopter = a;
+      replicas.onChange(() => a.scan());
+      a.scan();
+    },
+
+    onDuty(handler) {
+      ctx.duties = handler;
     },
 
     async close() {
       closed = true;
+      adopter?.stop();
       const running = [...works.values()];
       for (const w of running) w.cancel.abort(new Error("nthd is shutting down"));
+      duties.stopAll("nthd is shutting down");
       await Promise.allSettled(running.map((w) => w.done));
+      await duties.settled();
       await events.flush();
     },
   };

@@ -67,6 +67,9 @@ export async function evictPod(a: EvictArgs): Promise<EvictionResult> {
         gracePeriodSeconds: grace.seconds,
         ...(a.pod.uid ? { uid: a.pod.uid } : {}),
         signal: a.signal,
+        // A shutdown waits for an eviction already sent: cut off, nobody would
+        // know whether it happened (the replica taking over must know).
+        abortSent: false,
       });
       return { status: "evicted", gracePeriodSeconds: grace.seconds, refusals };
     } catch (err) {

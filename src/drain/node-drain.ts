@@ -1,7 +1,7 @@
 /**
- * The steps of one node's work: cordon and record (one patch), the drain
- * itself (plan, then execute, up to two passes), recording its outcome, and
- * the dry run that only plans.
+ * The steps of one node's work after its cordon and record (mark.ts): the
+ * drain itself (plan, then execute, up to two passes), recording its
+ * outcome, and the dry run that only plans.
  */
 import type { V1Node, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -13,99 +13,9 @@ import { createDeadline } from "./deadline.ts";
 import { executePlan } from "./executor.ts";
 import { planDrain } from "./planner.ts";
 import { trackPods } from "./pod-tracker.ts";
-import {
-  isScheduled,
-  joinPatch,
-  markPatch,
-  type NodeRecord,
-  outOfServicePatch,
-  readRecord,
-  readState,
-  statePatch,
-} from "./record.ts";
+import { outOfServicePatch, readRecord, statePatch } from "./record.ts";
 import { retryTransient, updateNode } from "./record-write.ts";
 import type { DrainReport, PodOutcome } from "./report.ts";
-
-export type Marked =
-  | {
-      readonly state: "marked" | "already-drained";
-      /** The notice was not on the node's record before (not a redelivery, not scheduled earlier). */
-      readonly fresh: boolean;
-      /** The node as read or patched (its labels name the capacity pool). */
-      readonly node: V1Node;
-    }
-  | {
-      /** Scheduled work whose record left the node before its start: cancelled elsewhere. */
-      readonly state: "withdrawn";
-      readonly reason: string;
-    };
-
-/**
- * Writes cordon, taint, labels and record in one patch. Scheduled work
- * (`w.drainAt` set) only goes ahead while the node's record still holds its
- * notice: a cancel handled elsewhere, or an operator, may have removed it.
- */
-export async function mark(ctx: EngineContext, w: Work, log: Logger): Promise<Marked> {
-  let record: NodeRecord | undefined;
-  let alreadyDrained = false;
-  let fresh = true;
-  let withdrawn = false;
-  const result = await updateNode(
-    ctx.kube,
-    w.nodeName,
-    (node) => {
-      record = undefined;
-      alreadyDrained = false;
-      const existing = readRecord(node);
-      if (!existing.ok) log.warn({ err: existing.error }, "replacing a damaged nthd record");
-      const previous = existing.ok ? existing.record : undefined;
-      // A scheduled record holds the notice but nthd has not cordoned yet.
-      const scheduled = previous !== undefined && isScheduled(previous);
-      fresh = !previous?.notices.some((n) => n.id === w.notice.id);
-      withdrawn = w.drainAt !== undefined && fresh;
-      if (withdrawn) return null;
-      if (!fresh && !scheduled && node.spec?.unschedulable) {
-        // Redelivered notice, already recorded (by this process before a
-        // restart, or by another replica).
-        record = previous;
-        alreadyDrained = readState(node) === "drained";
-        return null;
-      }
-      if (previous && !scheduled && w.action === "cordon") {
-        // Work already recorded on the node (a drain, say): add this notice to it.
-        const patch = joinPatch(node, previous, w.notice);
-        record = previous;
-        return patch;
-      }
-      const built = markPatch(
-        node,
-        w.notice,
-        w.action,
-        w.deadlineAt,
-        ctx.config,
-        ctx.clock(),
-        previous,
-      );
-      record = built.record;
-      return built.patch;
-    },
-    { lane: "urgent", signal: w.cancel.signal, cached: ctx.nodeCache?.byName(w.nodeName) },
-  );
-  if (!result.found) {
-    throw new NthdError("KUBE_NODE_NOT_FOUND", `node ${w.nodeName} not found`, {
-      context: { node: w.nodeName },
-    });
-  }
-  if (withdrawn) {
-    return {
-      state: "withdrawn",
-      reason: `the scheduled record for ${w.notice.id} was removed from the node before the drain started`,
-    };
-  }
-  w.record = record;
-  if (record) w.deadlineAt = new Date(record.deadline);
-  return { state: alreadyDrained ? "already-drained" : "marked", fresh, node: result.node };
-}
 
 export async function listPdbs(
   ctx: EngineContext,
@@ -212,19 +122,38 @@ export async function finish(
   log: Logger,
 ): Promise<void> {
   const ok = r.result === "drained";
+  const me = ctx.replicas?.me;
+  let lostTo: string | undefined;
+  /** Nothing is written on a node whose work another replica took over meanwhile. */
+  const ours = (node: V1Node) => {
+    const current = readRecord(node);
+    const owner = current.ok ? current.record?.owner : undefined;
+    lostTo = me !== undefined && owner !== undefined && owner !== me ? owner : undefined;
+    return lostTo === undefined;
+  };
   try {
-    await ctx.kube.patchNode(w.nodeName, statePatch(ok ? "drained" : "incomplete"), {
-      lane: "urgent",
-    });
-    if (ok && ctx.config.enableOutOfServiceTaint && w.record) {
+    const opts = { lane: "urgent" as const, cached: ctx.nodeCache?.byName(w.nodeName) };
+    await updateNode(
+      ctx.kube,
+      w.nodeName,
+      (node) => (ours(node) ? statePatch(node, ok ? "drained" : "incomplete") : null),
+      opts,
+    );
+    if (ok && lostTo === undefined && ctx.config.enableOutOfServiceTaint && w.record) {
       const record = w.record;
       await updateNode(ctx.kube, w.nodeName, (node) => {
+        if (!ours(node)) return null;
         const current = readRecord(node);
         return outOfServicePatch(node, current.ok && current.record ? current.record : record);
       });
     }
   } catch (err) {
     log.warn({ err: errorMessage(err) }, "could not record the drain's outcome on the node");
+  }
+  if (lostTo !== undefined) {
+    // The new owner drains and reports; one report per node, not two.
+    log.info({ owner: lostTo }, "the work was taken over by another replica; outcome left to it");
+    return;
   }
   ctx.announce.drainEnded(w, r, log);
 }

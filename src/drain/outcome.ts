@@ -30,12 +30,13 @@ const MEANING: Readonly<Record<DrainResult, ResultMeaning>> = {
 };
 
 export function noticeOutcomeOf(
-  report: Pick<DrainReport, "result" | "message" | "deadline">,
+  report: Pick<DrainReport, "result" | "message" | "deadline" | "completion">,
 ): NoticeOutcome {
   const meaning = MEANING[report.result];
   return {
     ...meaning,
     summary: report.message,
     ...(report.deadline ? { deadline: report.deadline } : {}),
+    ...(report.completion ? { completion: report.completion } : {}),
   };
 }

@@ -40,6 +40,12 @@ const noticeRecordSchema = z.object({
   deadline: z.optional(z.string()),
   eventTime: z.optional(z.string()),
   detail: z.record(z.string(), z.unknown()),
+  /** The source finishes it after the work (a lifecycle action to complete). */
+  needsCompletion: z.optional(z.boolean()),
+  /** Set once the source finished it: no replica finishes it again. */
+  finished: z.optional(
+    z.object({ at: z.string(), how: z.enum(["completed", "gone"]), by: z.optional(z.string()) }),
+  ),
 });
 export type NoticeRecord = z.infer<typeof noticeRecordSchema>;
 
@@ -63,6 +69,12 @@ const nodeRecordSchema = z.object({
   taints: z.array(z.string()),
   lbExcluded: z.boolean(),
   outOfService: z.optional(z.boolean()),
+  /**
+   * The replica that owns the work (its Lease's name, queue mode). Others
+   * join through the record while its Lease is alive and take the work over
+   * once it is gone. Absent: written by IMDS mode or an older nthd.
+   */
+  owner: z.optional(z.string()),
 });
 export type NodeRecord = z.infer<typeof nodeRecordSchema>;
 
@@ -114,6 +126,7 @@ export function noticeToRecord(n: Notice): NoticeRecord {
     ...(n.deadline ? { deadline: n.deadline.toISOString() } : {}),
     ...(n.eventTime ? { eventTime: n.eventTime.toISOString() } : {}),
     detail: { ...n.detail },
+    ...(n.needsCompletion ? { needsCompletion: true } : {}),
   };
 }
 
@@ -128,6 +141,7 @@ export function recordToNotice(r: NoticeRecord): Notice {
     ...(r.deadline ? { deadline: new Date(r.deadline) } : {}),
     ...(r.eventTime ? { eventTime: new Date(r.eventTime) } : {}),
     detail: r.detail,
+    ...(r.needsCompletion ? { needsCompletion: true } : {}),
   };
 }
 
@@ -149,7 +163,8 @@ type MarkSettings = Pick<Config, "taintNode" | "taintEffect" | "excludeFromLoadB
  * rebalance cordon followed by a Spot interruption, say) the new notice is
  * added to it and what nthd did before stays recorded as its own. A
  * scheduled `previous` only contributes its notices and action: nthd had not
- * touched the node yet, so what it changes is worked out afresh.
+ * touched the node yet, so what it changes is worked out afresh. `owner`
+ * (queue mode) names the replica that takes the work.
  */
 export function markPatch(
   node: V1Node,
@@ -159,6 +174,7 @@ export function markPatch(
   settings: MarkSettings,
   now: Date,
   previous?: NodeRecord,
+  owner?: string,
 ): { patch: Record<string, unknown>; record: NodeRecord } {
   const taints = node.spec?.taints ?? [];
   const key = KIND_POLICY[notice.kind].taintKey;
@@ -170,9 +186,11 @@ export function markPatch(
   const notices = previous?.notices ?? [];
   const record: NodeRecord = {
     v: 1,
-    // A notice already recorded (the scheduled one, say) keeps its place.
+    // A notice already recorded (the scheduled one, say) keeps its place and what became of it.
     notices: notices.some((n) => n.id === notice.id)
-      ? notices.map((n) => (n.id === notice.id ? noticeToRecord(notice) : n))
+      ? notices.map((n) =>
+          n.id === notice.id ? { ...noticeToRecord(notice), ...finishedOf(n) } : n,
+        )
       : [...notices, noticeToRecord(notice)],
     action: finalAction,
     at: done?.at ?? now.toISOString(),
@@ -181,6 +199,7 @@ export function markPatch(
     taints: [...(done?.taints ?? []), ...(addTaint && key ? [key] : [])],
     lbExcluded: (done?.lbExcluded ?? false) || addLb,
     ...(done?.outOfService ? { outOfService: true } : {}),
+    ...(owner !== undefined ? { owner } : {}),
   };
   const labels: Record<string, string> = {
     [STATE_LABEL]: finalAction === "drain" ? "draining" : "cordoned",
@@ -209,6 +228,10 @@ export function markPatch(
     },
     record,
   };
+}
+
+function finishedOf(n: NoticeRecord): Pick<NoticeRecord, "finished"> {
+  return n.finished ? { finished: n.finished } : {};
 }
 
 /** The sooner of a recorded time and a new one, as recorded (ISO text). */
@@ -249,8 +272,12 @@ export function joinPatch(
   };
 }
 
-export function statePatch(state: DrainState): Record<string, unknown> {
-  return { metadata: { labels: { [STATE_LABEL]: state } } };
+/** The drain's outcome on the state label, guarded like every other write of nthd's marks. */
+export function statePatch(node: V1Node, state: DrainState): Record<string, unknown> | null {
+  if (readState(node) === state) return null;
+  return {
+    metadata: { resourceVersion: node.metadata?.resourceVersion, labels: { [STATE_LABEL]: state } },
+  };
 }
 
 /** After a completed drain: node.kubernetes.io/out-of-service, recorded so uncordon removes it. */

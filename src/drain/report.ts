@@ -58,6 +58,8 @@ export interface DrainReport {
   readonly message: string;
   /** Resumed from the node's record after a restart. */
   readonly resumed: boolean;
+  /** For a notice that needs completion: whether the node's record says it was finished. */
+  readonly completion?: "completed" | "open";
 }
 
 const LEFT_OUTCOMES: ReadonlySet<PodOutcomeKind> = new Set(["blocked", "terminating", "failed"]);

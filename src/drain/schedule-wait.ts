@@ -7,6 +7,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { NthdError } from "../errors.ts";
 import type { EngineContext, Work } from "./context.ts";
+import { ownerPatch, ownershipOf } from "./ownership.ts";
 import { isScheduled, joinPatch, readRecord } from "./record.ts";
 import { updateNode } from "./record-write.ts";
 import { schedulePatch } from "./schedule.ts";
@@ -17,7 +18,9 @@ export type ScheduleOutcome =
   /** It already was (a redelivery, or another replica recorded it). */
   | "recorded-before"
   /** nthd already holds the node for other work (cordoned, draining): act now. */
-  | "act-now";
+  | "act-now"
+  /** Another live replica owns the node's work: the notice joined its record. */
+  | "held";
 
 const sooner = (a: Date, b: Date): Date => (b.getTime() < a.getTime() ? b : a);
 
@@ -25,8 +28,11 @@ export async function recordSchedule(
   ctx: EngineContext,
   w: Work,
   log: Logger,
-): Promise<{ outcome: ScheduleOutcome; node: V1Node }> {
+): Promise<{ outcome: ScheduleOutcome; node: V1Node; owner?: string }> {
   let outcome = "scheduled" as ScheduleOutcome;
+  let owner: string | undefined;
+  const me = ctx.replicas?.me;
+  const alive = (o: string) => ctx.replicas?.alive(o) ?? false;
   const result = await updateNode(
     ctx.kube,
     w.nodeName,
@@ -35,20 +41,31 @@ export async function recordSchedule(
       const existing = readRecord(node);
       if (!existing.ok) log.warn({ err: existing.error }, "replacing a damaged nthd record");
       const previous = existing.ok ? existing.record : undefined;
+      const own = ownershipOf(previous, me, alive);
+      const recorded = previous?.notices.some((n) => n.id === w.notice.id) === true;
+      const change = { drainAt, action: w.action };
+      if (own.kind === "held" && previous !== undefined) {
+        // Another replica's work: the notice joins its record (maybe bringing its start forward).
+        outcome = "held";
+        owner = own.owner;
+        return recorded ? null : joinPatch(node, previous, w.notice, w.deadlineAt, change);
+      }
       if (previous && !isScheduled(previous)) {
         outcome = "act-now";
         return null;
       }
-      if (previous?.notices.some((n) => n.id === w.notice.id)) {
+      const claim = me !== undefined && previous !== undefined && previous.owner !== me;
+      if (recorded && previous) {
         outcome = "recorded-before";
-        return null;
+        return claim ? ownerPatch(node, previous, me as string) : null;
       }
       outcome = "scheduled";
       if (previous) {
         // Another scheduled event for the same node: one record, the sooner start.
-        return joinPatch(node, previous, w.notice, w.deadlineAt, { drainAt, action: w.action });
+        const base = me !== undefined ? { ...previous, owner: me } : previous;
+        return joinPatch(node, base, w.notice, w.deadlineAt, change);
       }
-      return schedulePatch(node, w.notice, w.action, w.deadlineAt, drainAt, ctx.clock()).patch;
+      return schedulePatch(node, w.notice, w.action, w.deadlineAt, drainAt, ctx.clock(), me).patch;
     },
     { lane: "urgent", signal: w.cancel.signal },
   );
@@ -57,6 +74,8 @@ export async function recordSchedule(
       context: { node: w.nodeName },
     });
   }
+  if (outcome === "held") return { outcome, node: result.node, ...(owner ? { owner } : {}) };
+  w.claimedVersion = result.node.metadata?.resourceVersion;
   if (outcome !== "act-now") {
     const current = readRecord(result.node);
     const record = current.ok ? current.record : undefined;

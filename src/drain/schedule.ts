@@ -44,6 +44,7 @@ export function schedulePatch(
   deadline: Date,
   drainAt: Date,
   now: Date,
+  owner?: string,
 ): { patch: Record<string, unknown>; record: NodeRecord } {
   const record: NodeRecord = {
     v: 1,
@@ -55,6 +56,7 @@ export function schedulePatch(
     cordoned: false,
     taints: [],
     lbExcluded: false,
+    ...(owner !== undefined ? { owner } : {}),
   };
   return {
     patch: {

@@ -52,10 +52,14 @@ export function createCalls(deps: CallDeps) {
     });
     try {
       await limiter.acquire(o?.lane ?? "normal", o?.signal);
+      o?.signal?.throwIfAborted();
     } catch (err) {
       throw kubeError(what, err);
     }
-    return send<T>(what, t, req, o?.signal, timeoutMs);
+    // abortSent false: the caller's signal only cut the wait short; a request
+    // already sent runs to its answer (an eviction cut off in flight may or
+    // may not have happened).
+    return send<T>(what, t, req, o?.abortSent === false ? undefined : o?.signal, timeoutMs);
   }
 
   /** One request, its outcome recorded in `contact` unless the caller cancelled it. */

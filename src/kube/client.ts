@@ -21,7 +21,11 @@ import { kubeError } from "./api-error.ts";
 import { createCalls } from "./calls.ts";
 import { loadConnection } from "./connection.ts";
 import { ApiContact } from "./contact.ts";
-import { createTransport, type Transport } from "./http.ts";
+import { createTransport, type KubeRequest, type Transport } from "./http.ts";
+
+/** A request for a path the client has no method for (leases.ts builds them). */
+export type ApiRequest = Omit<KubeRequest, "signal" | "timeoutMs" | "bodyTimeoutMs">;
+
 import { createRateLimiter, type Lane, type RateLimiter } from "./rate-limit.ts";
 import type { WatchEventType } from "./watch.ts";
 
@@ -52,6 +56,12 @@ export interface CallOptions {
   /** "urgent" for cordons and node records, which must not queue behind evictions. */
   readonly lane?: Lane;
   readonly signal?: AbortSignal;
+  /**
+   * false: `signal` only cuts the wait for the rate limiter short; a request
+   * already sent runs to its answer. For calls whose effect must be known
+   * (an eviction cut off in flight may or may not have happened).
+   */
+  readonly abortSent?: boolean;
 }
 
 export interface EvictOptions extends CallOptions {
@@ -110,6 +120,20 @@ export interface KubeClient {
   watchNodes(
     resourceVersion: string,
     onEvent: (type: WatchEventType, node: V1Node) => void,
+    onEnd: (err: unknown) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+  /**
+   * Any other API call, under the same rate limit, timeout and errors; for
+   * the modules beside this one that own a resource (leases.ts).
+   */
+  request<T>(what: string, req: ApiRequest, opts?: CallOptions): Promise<T>;
+  /** A watch on any other collection; same contract as watchNodes. */
+  watchPath(
+    what: string,
+    path: string,
+    query: Record<string, string>,
+    onEvent: (type: WatchEventType, object: Record<string, unknown>) => void,
     onEnd: (err: unknown) => void,
     signal: AbortSignal,
   ): Promise<void>;
@@ -325,6 +349,10 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         signal,
       );
     },
+
+    request: (what, req, o) => call(what, o, req),
+
+    watchPath: watch,
 
     async close() {
       const t = await transport.catch(() => undefined);

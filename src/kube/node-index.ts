@@ -32,6 +32,8 @@ export interface NodeIndex {
   instanceIds(): string[];
   /** Whether the first list has been indexed and the watch is healthy. */
   readonly synced: boolean;
+  /** Called with a node's name whenever it is added, changed or removed. */
+  onChange(listener: (name: string) => void): void;
 }
 
 export function createNodeIndex(
@@ -46,6 +48,10 @@ export function createNodeIndex(
   let resourceVersion = "";
   let delayMs = firstDelayMs;
   let restartTimer: NodeJS.Timeout | undefined;
+  const listeners: ((name: string) => void)[] = [];
+  const changed = (name: string) => {
+    for (const l of listeners) l(name);
+  };
 
   function put(node: V1Node): void {
     const name = node.metadata?.name;
@@ -78,6 +84,7 @@ export function createNodeIndex(
   function onEvent(type: WatchEventType, node: V1Node): void {
     if (type === "ADDED" || type === "MODIFIED") put(node);
     else if (type === "DELETED") remove(node);
+    if (type !== "BOOKMARK" && node.metadata?.name) changed(node.metadata.name);
     // Bookmarks carry only a resourceVersion: where to resume from.
     const rv = node.metadata?.resourceVersion;
     if (rv) resourceVersion = rv;
@@ -178,6 +185,9 @@ export function createNodeIndex(
     },
     instanceIds() {
       return [...byInstance.keys()];
+    },
+    onChange(listener) {
+      listeners.push(listener);
     },
   };
 }

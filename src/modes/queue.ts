@@ -1,9 +1,15 @@
+import { createHash } from "node:crypto";
 import { createAwsClients } from "../aws/clients.ts";
+import { replicasFrom } from "../drain/replicas.ts";
 import { errorMessage, NthdError } from "../errors.ts";
+import { leaseApi } from "../kube/leases.ts";
 import { createNodeIndex, type NodeIndex } from "../kube/node-index.ts";
+import { createReplicaLease, leaseNamespace, replicaLeaseName } from "../kube/replica-lease.ts";
 import type { Logger } from "../observe/log.ts";
 import { readiness } from "../observe/readiness.ts";
 import { startQueueSource } from "../sources/queue/consumer.ts";
+import { createLifecycleActions } from "../sources/queue/lifecycle-actions.ts";
+import { createLifecycleDuties } from "../sources/queue/lifecycle-duties.ts";
 import { nodeLookupFrom } from "../sources/queue/resolve.ts";
 import type { ModeContext } from "./context.ts";
 
@@ -12,6 +18,13 @@ import type { ModeContext } from "./context.ts";
  * that EventBridge rules and Auto Scaling hooks feed, and drains whichever
  * node an event names. Imported only in queue mode, so IMDS mode never loads
  * the AWS SDK.
+ *
+ * Replicas share the work through the cluster: each holds a Lease, and the
+ * record nthd writes on a node names the replica that owns the node's work
+ * (src/drain/ownership.ts). On shutdown the order matters: the source stops
+ * and hands its messages back, the engine stops its work, the lifecycle
+ * duties end, and only then is the Lease deleted, so the others adopt the
+ * work at once and never while this replica still acts on it.
  */
 export async function runQueueMode(ctx: ModeContext): Promise<void> {
   const { config } = ctx.loaded;
@@ -24,18 +37,39 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
   const nodes = createNodeIndex(ctx.kube, {
     onError: (err) => log.warn({ err: errorMessage(err) }, "node watch failed; restarting"),
   });
-  await nodes.start();
+  const lease = createReplicaLease({
+    api: leaseApi(ctx.kube, leaseNamespace(config.podNamespace)),
+    name: replicaLeaseName(config.podName),
+    // Replicas reading the same queue share its work (and the drain budget).
+    group: createHash("sha256").update(config.queueUrl).digest("hex").slice(0, 16),
+    durationSeconds: config.leaseDurationSeconds,
+    log,
+  });
+  const duties = createLifecycleDuties({
+    lifecycle: createLifecycleActions({ autoscaling: aws.autoscaling, log }),
+    config,
+    log,
+    signal: ctx.signal,
+  });
+  let leased = false;
   // Ends the periodic audit with the mode, however the mode ends.
   const stopAudit = new AbortController();
   let audit: { done: Promise<void> } | undefined;
-  ctx.engine.useNodeCache(nodes);
-  readiness.set("kube", true);
   try {
-    // Drains an earlier replica had started go on. Lifecycle actions need no
-    // help here: their messages stay in the queue until completed, so they
-    // come back to whichever replica is running.
+    await nodes.start();
+    ctx.engine.useNodeCache(nodes);
+    await lease.start();
+    leased = true;
+    ctx.engine.useReplicas(replicasFrom(lease));
+    ctx.engine.onDuty(duties.handle);
+    readiness.set("kube", true);
+    // Work whose owner is gone (or that was this pod's before a restart) goes
+    // on here; lifecycle actions recorded with it are handed to `duties`.
     const resumed = await ctx.engine.resume();
-    if (resumed.length > 0) log.info({ notices: resumed.length }, "resumed recorded work");
+    if (resumed.length > 0) {
+      const lifecycle = resumed.filter((r) => r.notice.needsCompletion).length;
+      log.info({ notices: resumed.length, lifecycle }, "resumed recorded work");
+    }
 
     readiness.set("source", true);
     audit = await startAudit(ctx, nodes, log, stopAudit.signal);
@@ -57,6 +91,9 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
   } finally {
     stopAudit.abort();
     await audit?.done;
+    await ctx.engine.close();
+    await duties.settled();
+    if (leased) await lease.release();
     await nodes.stop();
     for (const client of [aws.sqs, aws.ec2, aws.autoscaling]) client.destroy();
   }

@@ -1,5 +1,6 @@
 // Renders the Helm chart with the ground's own helm binary and creates its RBAC
-// objects (ServiceAccount, ClusterRole, ClusterRoleBinding) in the ground, so
+// objects (ServiceAccount, ClusterRole, ClusterRoleBinding, and in queue mode
+// the Role and RoleBinding for the replicas' Leases) in the ground, so
 // tests can act under exactly the identity the chart gives nthd: a kubeconfig
 // with a bound token of the chart's ServiceAccount.
 import { spawnSync } from "node:child_process";
@@ -14,6 +15,8 @@ import {
   RbacAuthorizationV1Api,
   type V1ClusterRole,
   type V1ClusterRoleBinding,
+  type V1Role,
+  type V1RoleBinding,
   type V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { kubeConfig, peerBinary } from "./ground.ts";
@@ -66,21 +69,32 @@ export interface ChartRbac {
   readonly serviceAccount: V1ServiceAccount;
   readonly clusterRole: V1ClusterRole;
   readonly clusterRoleBinding: V1ClusterRoleBinding;
+  /** Queue mode: the Leases in the release namespace. */
+  readonly role?: V1Role;
+  readonly roleBinding?: V1RoleBinding;
 }
 
 /** The RBAC part of a rendering, as client-node objects. */
 export function chartRbac(objects: readonly RenderedObject[]): ChartRbac {
+  const namespaced = objects.some((o) => o.kind === "Role");
   return {
     serviceAccount: renderedOne<V1ServiceAccount>(objects, "ServiceAccount"),
     clusterRole: renderedOne<V1ClusterRole>(objects, "ClusterRole"),
     clusterRoleBinding: renderedOne<V1ClusterRoleBinding>(objects, "ClusterRoleBinding"),
+    ...(namespaced
+      ? {
+          role: renderedOne<V1Role>(objects, "Role"),
+          roleBinding: renderedOne<V1RoleBinding>(objects, "RoleBinding"),
+        }
+      : {}),
   };
 }
 
 /**
  * Creates the ServiceAccount (its namespace must exist), ClusterRole and
- * ClusterRoleBinding as the ground's admin. Returns a function deleting the
- * two cluster-scoped objects (the ServiceAccount goes with its namespace).
+ * ClusterRoleBinding (and Role and RoleBinding, when rendered) as the
+ * ground's admin. Returns a function deleting the two cluster-scoped objects
+ * (the namespaced ones go with their namespace).
  */
 export async function createChartRbac(
   rbac: ChartRbac,
@@ -94,6 +108,10 @@ export async function createChartRbac(
     .createNamespacedServiceAccount({ namespace, body: rbac.serviceAccount });
   await api.createClusterRole({ body: rbac.clusterRole });
   await api.createClusterRoleBinding({ body: rbac.clusterRoleBinding });
+  if (rbac.role) await api.createNamespacedRole({ namespace, body: rbac.role });
+  if (rbac.roleBinding) {
+    await api.createNamespacedRoleBinding({ namespace, body: rbac.roleBinding });
+  }
   return async () => {
     const bindingName = rbac.clusterRoleBinding.metadata?.name ?? "";
     const roleName = rbac.clusterRole.metadata?.name ?? "";

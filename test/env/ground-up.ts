@@ -35,6 +35,11 @@ export interface GroundState {
   readonly apiserverUrl: string;
   readonly motoUrl: string;
   readonly motoCallLog: string;
+  /**
+   * The API server's audit log (JSON lines): every pods/eviction request
+   * with its answer, so tests count accepted evictions as the server saw them.
+   */
+  readonly auditLog: string;
   readonly etcdUrl: string;
   readonly pids: Readonly<Record<string, number>>;
   readonly kubeVersion: string;
@@ -55,6 +60,27 @@ export function stateFile(): string {
 }
 
 const log = (message: string) => process.stderr.write(`[ground] ${message}\n`);
+
+/**
+ * Audit only what tests and benches count: evictions (the Eviction API is
+ * the one way nthd removes a pod), with their answer, and every request of
+ * the benches' handler identity (bench/lib/identity.ts), so a bench can say
+ * what its API requests were. Everything else is left out so the log stays
+ * small and the server fast.
+ */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    verbs: ["create"]
+    resources:
+      - group: ""
+        resources: ["pods/eviction"]
+  - level: Metadata
+    users: ["system:serviceaccount:nthd-bench-system:termination-handler"]
+  - level: None
+`;
 
 /** Stops grounds left behind by interrupted runs (their owner process is gone). */
 export async function stopStaleGround(): Promise<void> {
@@ -116,6 +142,7 @@ export async function startGround(): Promise<GroundState> {
     apiserverUrl: "",
     motoUrl: "",
     motoCallLog: "",
+    auditLog: "",
     etcdUrl: "",
   };
   try {
@@ -158,11 +185,21 @@ export async function startGround(): Promise<GroundState> {
 
     // kube-apiserver
     const apiPort = await freePort();
+    const auditLog = join(runDir, "audit.jsonl");
+    const auditPolicy = join(runDir, "audit-policy.yaml");
+    writeFileSync(auditPolicy, AUDIT_POLICY);
     const apiserverUrl = `https://127.0.0.1:${apiPort}`;
     const apiserver = startPeer(
       "kube-apiserver",
       peerBinary("kube-apiserver"),
-      apiserverArgs({ etcdUrl, port: apiPort, pki, certDir: join(runDir, "apiserver-certs") }),
+      [
+        ...apiserverArgs({ etcdUrl, port: apiPort, pki, certDir: join(runDir, "apiserver-certs") }),
+        `--audit-policy-file=${auditPolicy}`,
+        `--audit-log-path=${auditLog}`,
+        "--audit-log-format=json",
+        // Written as each request completes, so a test reads what happened so far.
+        "--audit-log-mode=blocking",
+      ],
       logDir,
     );
     peers.push(apiserver);
@@ -234,6 +271,7 @@ export async function startGround(): Promise<GroundState> {
       apiserverUrl,
       motoUrl,
       motoCallLog,
+      auditLog,
       etcdUrl,
       pids: pids(),
       kubeVersion: pinnedVersions().kube ?? "",

@@ -4,12 +4,17 @@
  * what the queue-consumer-*.test.ts files share.
  */
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import { pino } from "pino";
 import type { Config } from "../../src/config/index.ts";
 import { type QueueSourceOptions, startQueueSource } from "../../src/sources/queue/consumer.ts";
+import { createLifecycleActions } from "../../src/sources/queue/lifecycle-actions.ts";
+import { createLifecycleDuties } from "../../src/sources/queue/lifecycle-duties.ts";
 import { testConfig } from "../support/config.ts";
 import type { NodeTable } from "../support/node-table.ts";
 import type { RecordingHandler } from "../support/notices.ts";
 import type { MotoAws } from "./moto/aws.ts";
+
+const silent = pino({ level: "silent" });
 
 export interface RunningConsumer {
   /** Aborts the consumer and waits until it has released its messages. */
@@ -37,6 +42,17 @@ export function startConsumer(
     heartbeatUntilSeconds: -1,
     ...overrides,
   });
+  // Like the engine on the replica that owns a node's work, the stand-in
+  // hands lifecycle actions to the source's duty handler.
+  engine.duties = {
+    handler: createLifecycleDuties({
+      lifecycle: createLifecycleActions({ autoscaling: aws.autoscaling, log: silent }),
+      config,
+      log: silent,
+      signal: controller.signal,
+    }).handle,
+    signal: controller.signal,
+  };
   const running = startQueueSource({
     config,
     sqs: aws.sqs,

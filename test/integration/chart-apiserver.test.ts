@@ -14,6 +14,8 @@ import {
   RbacAuthorizationV1Api,
   type V1ClusterRole,
   type V1ClusterRoleBinding,
+  type V1Role,
+  type V1RoleBinding,
   type V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { kubeConfig, peerBinary } from "../env/ground.ts";
@@ -44,6 +46,12 @@ const RESOURCES: Record<string, { prefix: string; plural: string; namespaced: bo
     prefix: "/apis/rbac.authorization.k8s.io/v1",
     plural: "clusterrolebindings",
     namespaced: false,
+  },
+  Role: { prefix: "/apis/rbac.authorization.k8s.io/v1", plural: "roles", namespaced: true },
+  RoleBinding: {
+    prefix: "/apis/rbac.authorization.k8s.io/v1",
+    plural: "rolebindings",
+    namespaced: true,
   },
   DaemonSet: { prefix: "/apis/apps/v1", plural: "daemonsets", namespaced: true },
   Deployment: { prefix: "/apis/apps/v1", plural: "deployments", namespaced: true },
@@ -227,6 +235,12 @@ describe("RBAC: exactly what nthd uses", () => {
           .createNamespacedServiceAccount({ namespace: rbacNs, body: o as V1ServiceAccount });
       }
       if (o.kind === "ClusterRole") await rbac.createClusterRole({ body: o as V1ClusterRole });
+      if (o.kind === "Role") {
+        await rbac.createNamespacedRole({ namespace: rbacNs, body: o as V1Role });
+      }
+      if (o.kind === "RoleBinding") {
+        await rbac.createNamespacedRoleBinding({ namespace: rbacNs, body: o as V1RoleBinding });
+      }
       if (o.kind === "ClusterRoleBinding") {
         await rbac.createClusterRoleBinding({ body: o as V1ClusterRoleBinding });
       }
@@ -242,7 +256,13 @@ describe("RBAC: exactly what nthd uses", () => {
     await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: rbacNs });
   });
 
-  async function allowed(verb: string, resource: string, group = "", subresource?: string) {
+  async function allowed(
+    verb: string,
+    resource: string,
+    group = "",
+    subresource?: string,
+    namespace = "default",
+  ) {
     const review = await kubeConfig()
       .makeApiClient(AuthorizationV1Api)
       .createSubjectAccessReview({
@@ -258,7 +278,7 @@ describe("RBAC: exactly what nthd uses", () => {
               verb,
               resource,
               group,
-              namespace: resource === "nodes" ? "" : "default",
+              namespace: resource === "nodes" ? "" : namespace,
               ...(subresource ? { subresource } : {}),
             },
           },
@@ -306,6 +326,24 @@ describe("RBAC: exactly what nthd uses", () => {
   ];
   const label = (v: string, r: string, g?: string, s?: string) =>
     `${v} ${r}${s ? `/${s}` : ""}${g ? `.${g}` : ""}`;
+
+  // Queue-mode replicas' Leases: in the release namespace only (a Role, not the ClusterRole).
+  for (const verb of ["get", "list", "watch", "create", "update", "delete"]) {
+    test(`allowed in the release namespace: ${verb} leases.coordination.k8s.io`, async () => {
+      assert.equal(await allowed(verb, "leases", "coordination.k8s.io", undefined, rbacNs), true);
+    });
+  }
+  for (const verb of ["patch", "deletecollection"]) {
+    test(`denied in the release namespace: ${verb} leases.coordination.k8s.io`, async () => {
+      assert.equal(await allowed(verb, "leases", "coordination.k8s.io", undefined, rbacNs), false);
+    });
+  }
+  test("denied elsewhere: get leases.coordination.k8s.io in kube-node-lease", async () => {
+    assert.equal(
+      await allowed("get", "leases", "coordination.k8s.io", undefined, "kube-node-lease"),
+      false,
+    );
+  });
 
   for (const [verb, resource, group, sub] of granted) {
     test(`allowed: ${label(verb, resource, group, sub)}`, async () => {

@@ -186,6 +186,8 @@ describe("kubeconform -strict against the ground's own schemas", () => {
       ["policy", "v1", "PodDisruptionBudget"],
       ["rbac.authorization.k8s.io", "v1", "ClusterRole"],
       ["rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"],
+      ["rbac.authorization.k8s.io", "v1", "Role"],
+      ["rbac.authorization.k8s.io", "v1", "RoleBinding"],
     ] as const) {
       const file = join(schemaDir, kubeconformFileName({ group, version, kind }));
       assert.ok(existsSync(file), `no schema ${file}`);

@@ -257,6 +257,31 @@ describe("queue mode", () => {
     assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
   });
 
+  test("a Role for the replicas' Leases, in the release namespace only", () => {
+    const role = find(objects, "Role");
+    assert.equal(role.metadata.namespace, find(objects, "Deployment").metadata.namespace);
+    assert.deepEqual(role.rules, [
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        verbs: ["get", "list", "watch", "create", "update", "delete"],
+      },
+    ]);
+    const binding = find(objects, "RoleBinding");
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: role.metadata.name,
+    });
+    assert.equal(binding.subjects[0].name, find(objects, "ServiceAccount").metadata.name);
+    // Nothing about leases cluster-wide.
+    const clusterRules = find(objects, "ClusterRole").rules as { resources: string[] }[];
+    assert.equal(
+      clusterRules.some((r) => r.resources.includes("leases")),
+      false,
+    );
+  });
+
   test("keeps off Spot nodes, spreads replicas, meets the restricted profile", () => {
     const spec = podSpec(objects);
     const expressions =
@@ -450,6 +475,7 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
     ...["awsConnectTimeoutSeconds=3", "awsRequestTimeoutSeconds=10", "awsMaxAttempts=4"],
     ...["queueHoldMaxSeconds=600", "completeLifecycleActionWithoutNode=false"],
     ...["nodeRegistrationWaitSeconds=30"],
+    ...["leaseDurationSeconds=10"],
   ].flatMap((v) => ["--set", v]);
   const imdsOnly = [
     ...["instanceMetadataURL=http://127.0.0.1:1338", "metadataTries=4", "imdsPollIntervalMs=500"],

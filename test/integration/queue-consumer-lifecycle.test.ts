@@ -3,7 +3,8 @@
 // action is kept alive by heartbeats while its drain runs and completed after
 // it, never after a failed drain; a launch action is completed once the
 // instance's node is Ready. The drain engine is a recorder whose drains end
-// when the test says.
+// when the test says and which, like the engine on the replica that owns a
+// node's work, hands the terminate action to the source's duty handler.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";

@@ -4,13 +4,14 @@
 // API and nthd runs with a kubeconfig holding only that token. Every call nthd
 // makes on a Spot interruption (IMDS and queue mode) is then answered by RBAC
 // from the chart's rules, so a permission the chart lacks shows up as a failed
-// drain or a "forbidden" in the logs. A control run with pods/eviction taken
-// out of the role proves the test notices.
+// drain or a "forbidden" in the logs. In queue mode that includes the
+// replica's Lease, which the chart grants in the release namespace only. A
+// control run with pods/eviction taken out of the role proves the test notices.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import { type ChartIdentity, chartIdentity, refusedCalls, whoAmI } from "../env/chart.ts";
 import {
   createNode,
@@ -44,6 +45,7 @@ const REPLICAS = 2;
 
 const admin = kubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
+const coordination = admin.makeApiClient(CoordinationV1Api);
 
 interface Scene {
   readonly namespace: string;
@@ -205,6 +207,9 @@ describe("nthd under the chart's ServiceAccount", () => {
       QUEUE_URL: queueUrl,
       ...motoEnv(ground().motoUrl),
       KUBECONFIG: id.kubeconfig,
+      // As the chart's downward API sets them: the replica's Lease lives in the release namespace.
+      NAMESPACE: s.namespace,
+      POD_NAME: `nthd-rbac-${suffix}`,
       CHECK_TAG_BEFORE_DRAINING: "true",
       TAINT_NODE: "true",
       EMIT_KUBERNETES_EVENTS: "true",
@@ -225,11 +230,25 @@ describe("nthd under the chart's ServiceAccount", () => {
       event.resources = [`arn:aws:ec2:${REGION}:123456789012:instance/${instanceId}`];
       event.detail = { "instance-id": instanceId, "instance-action": "terminate" };
       await sendMessage(aws.sqs, queueUrl, JSON.stringify(event));
+      const leaseName = `nthd-nthd-rbac-${suffix}`;
+      const lease = await eventually("the replica's Lease in the release namespace", () =>
+        coordination
+          .readNamespacedLease({ name: leaseName, namespace: s.namespace })
+          .catch(() => undefined),
+      );
+      assert.equal(lease.spec?.leaseDurationSeconds, 15);
       await assertDrained(s, nthd);
+      const record = (await core.readNode({ name: s.node })).metadata?.annotations?.["nthd/record"];
+      assert.equal(JSON.parse(record ?? "{}").owner, leaseName, "the record names its owner");
       await eventually("the message deleted", async () =>
         (await queueDepth(aws.sqs, queueUrl)) === 0 ? true : undefined,
       );
       await stopped(nthd);
+      // SIGTERM hands the work back: the Lease is deleted, not left to expire.
+      await assert.rejects(
+        coordination.readNamespacedLease({ name: leaseName, namespace: s.namespace }),
+        /404|not found/i,
+      );
     } finally {
       await nthd.stop();
       await id.cleanup();

@@ -5,7 +5,7 @@
 
 import { noticeOutcomeOf } from "../../src/drain/outcome.ts";
 import type { DrainResult } from "../../src/drain/report.ts";
-import type { Notice, NoticeHandler, NoticeReceipt } from "../../src/notice.ts";
+import type { DutyHandler, Notice, NoticeHandler, NoticeReceipt } from "../../src/notice.ts";
 
 /** The fixed "now" of pure tests; a notice built without values is received at it. */
 export const NOW = new Date("2026-03-01T12:00:00Z");
@@ -61,6 +61,12 @@ export interface RecordingHandler {
    * its result (without it, work ends at once as "drained").
    */
   hold(instanceId: string): (result: DrainResult) => void;
+  /**
+   * Where a notice that needs completion goes, as the engine on the replica
+   * owning the node's work hands it (src/drain/duties.ts): the receipt's
+   * `done` then says `completion` as the duty ended. Unset: never completed.
+   */
+  duties: { readonly handler: DutyHandler; readonly signal: AbortSignal } | undefined;
 }
 
 /**
@@ -87,10 +93,19 @@ export function recordingHandler(
       };
     }
     const result = held.get(notice.instanceId) ?? Promise.resolve<DrainResult>("drained");
-    const done = result.then((r) => noticeOutcomeOf({ result: r, message: r }));
+    const outcome = result.then((r) => noticeOutcomeOf({ result: r, message: r }));
+    if (!notice.needsCompletion || recorder.duties === undefined) {
+      return { recorded: Promise.resolve(), done: outcome };
+    }
+    const { handler, signal } = recorder.duties;
+    const done = handler({ notice, nodeName, done: outcome, signal }).then(async (how) => ({
+      ...(await outcome),
+      completion: how === "open" ? ("open" as const) : ("completed" as const),
+    }));
     return { recorded: Promise.resolve(), done };
   };
-  return {
+  const recorder: RecordingHandler = {
+    duties: undefined,
     handle,
     calls,
     get notices() {
@@ -103,4 +118,5 @@ export function recordingHandler(
       return end;
     },
   };
+  return recorder;
 }

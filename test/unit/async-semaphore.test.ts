@@ -71,3 +71,22 @@ describe("semaphore", () => {
     assert.equal(pollerCount(inFlightLimit(1)), 1);
   });
 });
+
+describe("semaphore resize", () => {
+  test("growing wakes waiters; shrinking takes nothing back and holds new takers", async () => {
+    const slots = new Semaphore(2);
+    const never = new AbortController().signal;
+    assert.equal(await slots.take(2, never), 2);
+    const waiter = slots.take(1, never);
+    slots.resize(3);
+    assert.equal(await waiter, 1);
+    assert.equal(slots.size, 3);
+    slots.resize(1);
+    assert.equal(slots.free, -2);
+    const late = slots.take(1, never);
+    slots.give(2);
+    assert.equal(slots.waiting, 1, "still two over the new size");
+    slots.give(1);
+    assert.equal(await late, 1);
+  });
+});

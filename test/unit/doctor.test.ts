@@ -6,7 +6,11 @@ import { describe, test } from "node:test";
 import { loadYaml } from "@kubernetes/client-node";
 import { fail, failed, pass, renderChecklist, warn } from "../../src/commands/doctor/check.ts";
 import { splitDoctorArgs } from "../../src/commands/doctor/command.ts";
-import { NTHD_PERMISSIONS, permissionName } from "../../src/commands/doctor/kube-checks.ts";
+import {
+  leasePermissions,
+  NTHD_PERMISSIONS,
+  permissionName,
+} from "../../src/commands/doctor/kube-checks.ts";
 import { testEventBody } from "../../src/commands/doctor/test-event.ts";
 import { parseQueueMessage } from "../../src/sources/queue/parse.ts";
 
@@ -73,5 +77,28 @@ describe("doctor", () => {
       ),
     );
     assert.deepEqual(NTHD_PERMISSIONS.map(permissionName).sort(), granted.sort());
+  });
+
+  test("queue mode's lease list is exactly the chart's Role, in one namespace", () => {
+    const template = readFileSync(
+      new URL("../../charts/nthd/templates/role.yaml", import.meta.url),
+      "utf8",
+    );
+    const role = loadYaml(
+      template
+        .split("\n")
+        .filter((line) => !line.includes("{{"))
+        .join("\n"),
+    ) as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+    const granted = role.rules.flatMap((rule) =>
+      rule.apiGroups.flatMap((group) =>
+        rule.resources.flatMap((resource) =>
+          rule.verbs.map((verb) => `${verb} ${group}/${resource}`),
+        ),
+      ),
+    );
+    const asked = leasePermissions("kube-system");
+    assert.deepEqual(asked.map(permissionName).sort(), granted.sort());
+    assert.ok(asked.every((p) => p.namespace === "kube-system"));
   });
 });

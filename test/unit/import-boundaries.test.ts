@@ -107,6 +107,7 @@ const PURE_MODULES = [
   "src/drain/selector.ts",
   "src/drain/schedule.ts",
   "src/drain/record.ts",
+  "src/drain/ownership.ts",
   "src/drain/pool.ts",
   "src/drain/outcome.ts",
   "src/drain/report.ts",

@@ -85,6 +85,7 @@ exactly the ones nthd reads.
   (list "NTHD_QUEUE_HOLD_MAX_SECONDS" $v.queueHoldMaxSeconds)
   (list "NTHD_COMPLETE_LIFECYCLE_ACTION_WITHOUT_NODE" $v.completeLifecycleActionWithoutNode)
   (list "NTHD_NODE_REGISTRATION_WAIT_SECONDS" $v.nodeRegistrationWaitSeconds)
+  (list "NTHD_LEASE_DURATION_SECONDS" $v.leaseDurationSeconds)
   (list "AWS_ACCESS_KEY_ID" $v.awsAccessKeyID)
   (list "AWS_SECRET_ACCESS_KEY" $v.awsSecretAccessKey)
 | toJson -}}

@@ -12,6 +12,8 @@ export interface KubePermission {
   readonly resource: string;
   readonly subresource?: string;
   readonly verb: string;
+  /** Asked in this namespace only (the replicas' Leases); absent: cluster-wide. */
+  readonly namespace?: string;
   /** What nthd uses it for, shown when it is missing. */
   readonly why: string;
 }
@@ -46,6 +48,17 @@ export const NTHD_PERMISSIONS: readonly KubePermission[] = [
   { group: "", resource: "events", verb: "create", why: "record Kubernetes Events" },
 ];
 
+/** Queue mode's replica Leases (the chart's Role grants exactly these, in the release namespace). */
+export function leasePermissions(namespace: string): KubePermission[] {
+  return ["get", "list", "watch", "create", "update", "delete"].map((verb) => ({
+    group: "coordination.k8s.io",
+    resource: "leases",
+    verb,
+    namespace,
+    why: `hold and watch the replicas' Leases in namespace ${namespace}`,
+  }));
+}
+
 export function permissionName(p: KubePermission): string {
   const resource = p.subresource ? `${p.resource}/${p.subresource}` : p.resource;
   return `${p.verb} ${p.group ? `${p.group}/` : ""}${resource}`;
@@ -70,6 +83,7 @@ export async function checkRbac(
               resource: p.resource,
               verb: p.verb,
               ...(p.subresource ? { subresource: p.subresource } : {}),
+              ...(p.namespace ? { namespace: p.namespace } : {}),
             },
           },
         },
@@ -85,14 +99,13 @@ export async function checkRbac(
       "SelfSubjectAccessReview failed",
     );
   }
-  if (missing.length === 0)
-    return pass("rbac", title, `${permissions.length} permissions allowed cluster-wide`);
+  if (missing.length === 0) return pass("rbac", title, `${permissions.length} permissions allowed`);
   const names = missing.map(permissionName);
   return fail(
     "rbac",
     title,
     `denied: ${names.join(", ")} (${[...new Set(missing.map((m) => m.why))].join("; ")})`,
-    "add the missing verbs to nthd's ClusterRole (the Helm chart's rbac.create=true grants them all)",
+    "add the missing verbs to nthd's ClusterRole, and in queue mode its Role for leases (the Helm chart's rbac.create=true grants them all)",
   );
 }
 

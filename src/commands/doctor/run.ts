@@ -6,10 +6,11 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Config, Mode } from "../../config/index.ts";
+import { leaseNamespace } from "../../kube/replica-lease.ts";
 import type { SetupClients } from "../setup/aws.ts";
 import { type CheckResult, errored, skip } from "./check.ts";
 import { checkImds } from "./imds-check.ts";
-import { checkNodes, checkRbac } from "./kube-checks.ts";
+import { checkNodes, checkRbac, leasePermissions, NTHD_PERMISSIONS } from "./kube-checks.ts";
 
 export interface DoctorInput {
   readonly config: Config;
@@ -24,7 +25,9 @@ export interface DoctorInput {
 export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
   const results: CheckResult[] =
     input.mode === "queue" ? await queueChecks(input) : [await checkImds(input.config.metadataUrl)];
-  results.push(await checkRbac(input.kubeConfig));
+  const leases =
+    input.mode === "queue" ? leasePermissions(leaseNamespace(input.config.podNamespace)) : [];
+  results.push(await checkRbac(input.kubeConfig, [...NTHD_PERMISSIONS, ...leases]));
   if (input.mode === "queue") results.push(await checkNodes(input.kubeConfig));
   return results;
 }

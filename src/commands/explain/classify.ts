@@ -5,7 +5,7 @@
 import type { NoticeAction, NoticeKind } from "../../notice.ts";
 import * as imds from "../../sources/imds/parse.ts";
 import type { Parsed } from "../../sources/parse-result.ts";
-import { parseQueueMessage } from "../../sources/queue/parse.ts";
+import { parseQueueMessage, redactedDetail } from "../../sources/queue/parse.ts";
 
 export const EXPLAIN_SOURCES = [
   "sqs",
@@ -98,7 +98,7 @@ export function fromParsed(parsed: Parsed, source: ExplainSource): Classificatio
       instanceId: n.instanceId,
       action: n.action,
       deadline: n.deadline?.toISOString() ?? null,
-      detail: n.detail,
+      detail: redactedDetail(n.detail),
     }),
   );
   const actions = [...new Set(notices.map((n) => n.action))];

@@ -32,39 +32,27 @@ function aborted(signal: AbortSignal): Promise<undefined> {
   });
 }
 
-/** Terminate hook: heartbeat while the drain runs, then (after the configured delay) CONTINUE. */
-export async function completeAfterDrain(
-  action: LifecycleAction,
+/**
+ * Terminate hook: kept until the node's record says the action was
+ * completed, by this replica or whichever owns the node's work.
+ */
+export async function completedOnNode(
   done: Promise<NoticeOutcome>,
   deps: MessageDeps,
   log: Logger,
 ): Promise<FollowUpResult> {
-  const stopHeartbeats = new AbortController();
-  const onShutdown = () => stopHeartbeats.abort();
-  deps.signal.addEventListener("abort", onShutdown, { once: true });
-  try {
-    const timeout = await deps.lifecycle.hookTimeoutSeconds(
-      action.autoScalingGroupName,
-      action.lifecycleHookName,
-    );
-    const plan = heartbeatPlan(deps.config, timeout);
-    if (plan !== undefined) void deps.lifecycle.keepAlive(action, plan, stopHeartbeats.signal);
-    const outcome = await Promise.race([done, aborted(deps.signal)]);
-    if (outcome === undefined) return undefined;
-    if (!outcome.mayCompleteLifecycleAction) {
-      log.warn(
-        { result: outcome.result, summary: outcome.summary },
-        "drain did not finish; lifecycle action left open",
-      );
-      return leaveFor("drain-failed");
-    }
-    if (!(await sleep(completionDelayMs(deps.config), deps.signal))) return undefined;
-    stopHeartbeats.abort();
-    return await complete(action, deps, log);
-  } finally {
-    stopHeartbeats.abort();
-    deps.signal.removeEventListener("abort", onShutdown);
+  const outcome = await Promise.race([done, aborted(deps.signal)]);
+  if (outcome === undefined) return undefined;
+  if (deps.config.dryRun) {
+    log.info("dry run: lifecycle action not completed");
+    return deleteFor("handled");
   }
+  if (outcome.completion === "completed") return deleteFor("handled");
+  log.warn(
+    { result: outcome.result, summary: outcome.summary },
+    "lifecycle action not completed; message left for another try",
+  );
+  return leaveFor("drain-failed");
 }
 
 /** Launch hook: CONTINUE once the instance's node is Ready; left for redelivery if it never is. */

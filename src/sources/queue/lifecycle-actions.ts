@@ -54,8 +54,16 @@ export interface LifecycleActions {
   /** The hook's heartbeat timeout in seconds; undefined if it cannot be learned. Cached per hook. */
   hookTimeoutSeconds(group: string, hook: string): Promise<number | undefined>;
   complete(action: LifecycleAction): Promise<CompleteResult>;
-  /** Sends heartbeats by the plan until `signal` aborts or the plan's time is up. */
-  keepAlive(action: LifecycleAction, plan: HeartbeatPlan, signal: AbortSignal): Promise<void>;
+  /**
+   * Sends a heartbeat at once (whoever takes an action over does not know
+   * when the last one was sent), then by the plan until `signal` aborts, the
+   * plan's time is up or AWS says the action ended. No plan: only the first.
+   */
+  keepAlive(
+    action: LifecycleAction,
+    plan: Promise<HeartbeatPlan | undefined>,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 /** A ValidationError means AWS will never accept this call: there is no such action in progress. */
@@ -150,24 +158,34 @@ export function createLifecycleActions(opts: {
     },
 
     async keepAlive(action, plan, signal) {
-      const stopAt = Date.now() + plan.untilSeconds * 1000;
-      while (!signal.aborted) {
-        const wait = Math.min(plan.intervalSeconds * 1000, stopAt - Date.now());
-        if (wait <= 0) break;
-        if (!(await sleep(wait, signal))) break;
+      const startedAt = Date.now();
+      /** False once AWS says the action is over. */
+      const beat = async (): Promise<boolean> => {
         try {
           await autoscaling.send(new RecordLifecycleActionHeartbeatCommand(actionIds(action)));
           log.debug({ group: action.autoScalingGroupName }, "lifecycle heartbeat sent");
+          return true;
         } catch (err) {
           if (isValidationError(err)) {
             log.info({ reason: errorMessage(err) }, "lifecycle action ended; heartbeats stop");
-            return;
+            return false;
           }
           log.warn(
             { err: errorMessage(err) },
             "lifecycle heartbeat failed; retrying next interval",
           );
+          return true;
         }
+      };
+      if (signal.aborted || !(await beat())) return;
+      const p = await plan;
+      if (p === undefined) return;
+      const stopAt = startedAt + p.untilSeconds * 1000;
+      while (!signal.aborted) {
+        const wait = Math.min(p.intervalSeconds * 1000, stopAt - Date.now());
+        if (wait <= 0) break;
+        if (!(await sleep(wait, signal))) break;
+        if (!(await beat())) return;
       }
     },
   };

@@ -4,8 +4,10 @@
  *  - notices that cordon or drain: once the drain engine has durably recorded
  *    them on the node (cordon + record annotation). The drain itself goes on
  *    in the engine, and any replica that restarts resumes it from the record;
- *  - an Auto Scaling terminate action: once the drain is over and the action
- *    completed (the token lives only in the message, so it is kept until then);
+ *  - an Auto Scaling terminate action: once the node's record says the action
+ *    was completed. Whichever replica owns the node's work completes it (the
+ *    token travels in the record, lifecycle-duties.ts); a delivery that comes
+ *    back after that is deleted without completing anything again;
  *  - a launch action: once the node is Ready and the action completed;
  *  - irrelevant or foreign messages: at once (see disposition.ts).
  * A malformed body is never deleted: the queue's redrive policy moves it to
@@ -38,7 +40,7 @@ import {
   noticePath,
 } from "./disposition.ts";
 import {
-  completeAfterDrain,
+  completedOnNode,
   completeLaunch,
   completeWithoutNode,
   type FollowUpResult,
@@ -238,9 +240,7 @@ export async function handleMessage(
         },
         "notice recorded on the node",
       );
-      if (path === "drain-then-complete" && action !== undefined) {
-        followUps.push(completeAfterDrain(action, done, deps, nlog));
-      }
+      if (path === "drain-then-complete") followUps.push(completedOnNode(done, deps, nlog));
     }),
   );
 

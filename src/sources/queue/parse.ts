@@ -28,7 +28,7 @@ import type { ParseContext } from "./parsers/types.ts";
 
 export { DIRECT_TRANSITIONS } from "./parsers/asg-direct.ts";
 export { MAX_BODY_BYTES } from "./parsers/body.ts";
-export { type LifecycleAction, lifecycleActionOf } from "./parsers/lifecycle.ts";
+export { type LifecycleAction, lifecycleActionOf, redactedDetail } from "./parsers/lifecycle.ts";
 export { HANDLED_EVENT_TYPES, type HandledEventType } from "./parsers/registry.ts";
 
 export function parseQueueMessage(body: string, receivedAt: Date): Parsed {

@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/prepare-for-lifecycle-notifications.html
  */
+import { createHash } from "node:crypto";
 import { isInstanceId } from "../../../aws-ids.ts";
 import type { Notice } from "../../../notice.ts";
 import { found, ignored, malformed, type ParseResult } from "../../parse-result.ts";
@@ -79,10 +80,18 @@ export function lifecycleNotice(
     {
       kind: terminating ? "asg-terminate" : "asg-launch",
       // The token names the lifecycle action whichever way it arrived, so the
-      // same action seen via EventBridge and via the hook's own target dedupes.
-      eventKey: token ?? str(record, "RequestId") ?? `${groupName ?? "-"}/${hookName ?? "-"}`,
+      // same action seen via EventBridge and via the hook's own target
+      // dedupes. It is also a secret (whoever holds it may complete the
+      // action), and the notice id is printed in taints, Events, logs and
+      // webhooks: the id carries a digest of it, never the token itself.
+      eventKey:
+        token !== undefined
+          ? lifecycleKey(token)
+          : (str(record, "RequestId") ?? `${groupName ?? "-"}/${hookName ?? "-"}`),
       instanceId,
       action: terminating ? "drain" : "complete-launch",
+      // Completed after the drain by whichever replica owns the node's work.
+      needsCompletion: terminating,
       // The hook's timeout is not in the message; the consumer knows it.
       deadline: undefined,
       eventTime: extra.eventTime,
@@ -101,6 +110,25 @@ export function lifecycleNotice(
     ctx,
   );
   return found([notice]);
+}
+
+/**
+ * The stable, non-secret key of a lifecycle action: a digest of its token.
+ * 64 bits are plenty to tell apart the actions one queue sees.
+ */
+export function lifecycleKey(token: string): string {
+  return `lifecycle-${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * A notice's detail fit to show a person (`nthd explain`): the lifecycle
+ * token, which lets whoever holds it complete the action, is replaced.
+ */
+export function redactedDetail(
+  detail: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  if (typeof detail.lifecycleActionToken !== "string") return detail;
+  return { ...detail, lifecycleActionToken: "(redacted)" };
 }
 
 /** The lifecycle action a notice must complete or heartbeat, if it carries one. */

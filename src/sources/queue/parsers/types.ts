@@ -54,6 +54,8 @@ export interface NoticeFields {
   readonly deadline: Date | undefined;
   readonly eventTime: Date | undefined;
   readonly detail: Record<string, unknown>;
+  /** See Notice.needsCompletion (a terminate lifecycle action). */
+  readonly needsCompletion?: boolean;
 }
 
 /** Build a queue notice; id = event key + instance id, so redeliveries dedupe. */
@@ -72,6 +74,7 @@ export function queueNotice(fields: NoticeFields, ctx: ParseContext): Notice {
     receivedAt: ctx.receivedAt,
     source: "queue",
     detail,
+    ...(fields.needsCompletion ? { needsCompletion: true } : {}),
   };
 }
 

@@ -1,0 +1,110 @@
+/**
+ * Terminate lifecycle actions this replica owns, as the drain engine hands
+ * them over (a NoticeDuty: the notice from the node's record, the token in
+ * its detail). Whoever owns the node's work heartbeats the action at once
+ * (a replica taking it over from one that went away does not know when the
+ * last heartbeat was sent), then at the interval, and completes it with
+ * CONTINUE once the drain is over; the engine records that on the node
+ * before the message is deleted, so it is completed once.
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/completing-lifecycle-hooks.html
+ */
+import { sleep } from "../../async/sleep.ts";
+import { errorMessage } from "../../errors.ts";
+import type { DutyHandler, DutyResult, NoticeDuty, NoticeOutcome } from "../../notice.ts";
+import type { Logger } from "../../observe/log.ts";
+import { completionDelayMs } from "./disposition.ts";
+import { type HeartbeatPlan, heartbeatPlan, type LifecycleActions } from "./lifecycle-actions.ts";
+import type { QueueConfig } from "./message.ts";
+import { lifecycleActionOf } from "./parse.ts";
+
+export interface LifecycleDuties {
+  readonly handle: DutyHandler;
+  /** Resolves once every duty handed over has ended. */
+  settled(): Promise<void>;
+}
+
+/** Resolves with undefined when `signal` aborts (never rejects). */
+function aborted(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(undefined);
+    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
+  });
+}
+
+export function createLifecycleDuties(deps: {
+  readonly lifecycle: LifecycleActions;
+  readonly config: QueueConfig;
+  readonly log: Logger;
+  /** Shutdown: every duty stops (the engine stops them too). */
+  readonly signal: AbortSignal;
+}): LifecycleDuties {
+  const running = new Set<Promise<DutyResult>>();
+
+  async function carryOut(duty: NoticeDuty): Promise<DutyResult> {
+    const action = lifecycleActionOf(duty.notice);
+    const log = deps.log.child({
+      noticeId: duty.notice.id,
+      instanceId: duty.notice.instanceId,
+      node: duty.nodeName,
+    });
+    if (action === undefined) {
+      log.warn("notice needs completion but carries no lifecycle action");
+      return "open";
+    }
+    const stop = AbortSignal.any([duty.signal, deps.signal]);
+    const beats = new AbortController();
+    // The first heartbeat goes out before anything else, the hook's timeout is read meanwhile.
+    let setPlan!: (p: Promise<HeartbeatPlan | undefined>) => void;
+    const plan = new Promise<HeartbeatPlan | undefined>((resolve) => {
+      setPlan = resolve;
+    });
+    const heartbeats = deps.lifecycle.keepAlive(
+      action,
+      plan,
+      AbortSignal.any([stop, beats.signal]),
+    );
+    setPlan(
+      deps.lifecycle
+        .hookTimeoutSeconds(action.autoScalingGroupName, action.lifecycleHookName)
+        .then((timeout) => heartbeatPlan(deps.config, timeout)),
+    );
+    log.info({ group: action.autoScalingGroupName }, "lifecycle action owned here; heartbeating");
+    try {
+      const outcome: NoticeOutcome | undefined = await Promise.race([duty.done, aborted(stop)]);
+      if (outcome === undefined) return "open";
+      if (!outcome.mayCompleteLifecycleAction) {
+        log.warn(
+          { result: outcome.result, summary: outcome.summary },
+          "drain did not finish; lifecycle action left open",
+        );
+        return "open";
+      }
+      if (!(await sleep(completionDelayMs(deps.config), stop))) return "open";
+      beats.abort();
+      const result = await deps.lifecycle.complete(action);
+      log.info(
+        { group: action.autoScalingGroupName, hook: action.lifecycleHookName, result },
+        "lifecycle action completed",
+      );
+      return result;
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, "completing the lifecycle action failed");
+      return "open";
+    } finally {
+      beats.abort();
+      await heartbeats;
+    }
+  }
+
+  return {
+    handle(duty) {
+      const p = carryOut(duty);
+      running.add(p);
+      void p.finally(() => running.delete(p));
+      return p;
+    },
+    async settled() {
+      await Promise.allSettled([...running]);
+    },
+  };
+}
