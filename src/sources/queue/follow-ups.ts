@@ -1,19 +1,11 @@
-/**
- * The long waits of a queue message, after its quick phase: Auto Scaling
- * lifecycle actions completed once their condition holds (the drain is over,
- * the launched node is Ready, or the instance turned out to have no node).
- * Each returns the message's disposition, or undefined when shutdown
- * interrupted it (the consumer then releases the message).
- */
-import { sleep } from "../../async/sleep.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Notice, NoticeOutcome } from "../../notice.ts";
 import type { QueueLeaveReason } from "../../observe/labels.ts";
 import type { Logger } from "../../observe/log.ts";
-import { completionDelayMs, type Disposition, deleteFor, leaveFor } from "./disposition.ts";
+import { type Disposition, deleteFor, leaveFor } from "./disposition.ts";
 import { isAwsOutage } from "./health-gate.ts";
 import { holdUntilAnswered } from "./hold.ts";
-import { type CompleteResult, heartbeatPlan } from "./lifecycle-actions.ts";
+import type { CompleteResult } from "./lifecycle-actions.ts";
 import type { MessageDeps } from "./message.ts";
 import type { LifecycleAction } from "./parse.ts";
 import { waitForReadyNode } from "./resolve.ts";
