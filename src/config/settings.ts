@@ -137,7 +137,7 @@ export const SETTINGS = {
     hint: "path",
     group: "general",
     description:
-      "Read host uptime from this file instead of /proc/uptime (used to uncordon after a scheduled reboot).",
+      "IMDS mode: read the host's uptime from this file instead of /proc/uptime. At start-up a node aws-node-termination-handler cordoned for a scheduled reboot (label aws-node-termination-handler/action=UncordonAfterReboot) is uncordoned, and NTH's labels and taints removed, once the uptime is shorter than the time since NTH acted.",
   }),
 
   // --- drain ---------------------------------------------------------------

@@ -30,6 +30,8 @@ import {
   type Work,
 } from "./context.ts";
 import { createDrainEvents } from "./events.ts";
+import type { RebootDecision } from "./nth-marks.ts";
+import { releaseNthRebootMarks } from "./nth-reboot.ts";
 import { joinPatch, readRecord } from "./record.ts";
 import { updateNode } from "./record-write.ts";
 import { release } from "./release.ts";
@@ -75,6 +77,11 @@ export interface DrainEngine {
   resume(opts?: { nodeName?: string }): Promise<ResumedWork[]>;
   /** Nodes with work in progress. */
   active(): string[];
+  /**
+   * IMDS mode start-up: gives the node back if aws-node-termination-handler
+   * cordoned it for a scheduled reboot that has since happened (nth-marks.ts).
+   */
+  afterReboot(nodeName: string, uptimeSeconds: number): Promise<RebootDecision["kind"]>;
   /**
    * Lets cordons build on the informer's copy of the node instead of reading
    * it first: one API request per cordon instead of two when a thousand
@@ -222,6 +229,8 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
     resume: (opts = {}) => resumeRecorded(ctx, { ...opts, busy: (n) => works.has(n), start }),
 
     active: () => [...works.keys()],
+
+    afterReboot: (nodeName, uptimeSeconds) => releaseNthRebootMarks(ctx, nodeName, uptimeSeconds),
 
     useNodeCache(cache) {
       ctx.nodeCache = cache;

@@ -1,9 +1,10 @@
-import { NthdError } from "../errors.ts";
+import { errorMessage, NthdError } from "../errors.ts";
 import { readiness } from "../observe/readiness.ts";
 import { createImdsClient } from "../sources/imds/client.ts";
 import { readInstanceFacts } from "../sources/imds/facts.ts";
 import { startImdsSource } from "../sources/imds/poller.ts";
 import type { ModeContext } from "./context.ts";
+import { DEFAULT_UPTIME_FILE, readUptimeSeconds } from "./uptime.ts";
 
 /**
  * IMDS mode: this pod watches its own instance's metadata and drains its own
@@ -30,6 +31,15 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
     { instanceId: facts.instanceId, instanceType: facts.instanceType },
     "instance identified",
   );
+
+  // A node aws-node-termination-handler cordoned for a scheduled reboot is given back
+  // once the host has rebooted: the handler that starts after the reboot does it.
+  const uptimeFile = config.uptimeFromFile || DEFAULT_UPTIME_FILE;
+  try {
+    await ctx.engine.afterReboot(nodeName, await readUptimeSeconds(uptimeFile));
+  } catch (err) {
+    log.warn({ file: uptimeFile, err: errorMessage(err) }, "cannot read the host's uptime");
+  }
 
   // Finish what an earlier nthd on this node had started (cordon, drain).
   const resumed = await ctx.engine.resume({ nodeName });

@@ -104,6 +104,7 @@ const PURE_MODULES = [
   "src/drain/selector.ts",
   "src/drain/schedule.ts",
   "src/drain/record.ts",
+  "src/drain/nth-marks.ts",
   "src/drain/pool.ts",
   "src/drain/outcome.ts",
   "src/drain/report.ts",
