@@ -28,11 +28,14 @@ const BINARY_VERSION_KEY: Record<string, string> = {
   "kube-apiserver": "kube",
   "kube-controller-manager": "kube",
   "kube-scheduler": "kube",
+  kubectl: "kube",
   etcd: "etcd",
   kwok: "kwok",
   "ec2-metadata-mock": "aemm",
   helm: "helm",
   promtool: "promtool",
+  prometheus: "prometheus",
+  actionlint: "actionlint",
   kubeconform: "kubeconform",
 };
 
