@@ -137,7 +137,8 @@ function checkTogether(
     if (spec.requiredIn === mode && (value === "" || value === undefined)) {
       fail(`${describe(named(key))}: required in ${mode} mode`);
     }
-    if (spec.onlyIn !== undefined && spec.onlyIn !== mode && value !== spec.default) {
+    const inert = value === spec.default || (spec.inert ?? []).includes(value);
+    if (spec.onlyIn !== undefined && spec.onlyIn !== mode && !inert) {
       fail(`${describe(named(key))}: applies to ${spec.onlyIn} mode only`);
     }
   }

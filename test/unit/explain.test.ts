@@ -64,13 +64,13 @@ describe("explain classification", () => {
     assert.equal(c.notices.length, 1);
   });
 
-  it("a rebalance recommendation: cordon, no deadline", () => {
+  it("a rebalance recommendation from the queue: drained, as NTH does; no deadline", () => {
     const c = classify(
       "sqs",
       fixture("sqs/eventbridge/rebalance-recommendation.derived.json"),
       OPTS,
     );
-    assert.equal(c.action, "cordon");
+    assert.equal(c.action, "drain");
     assert.equal(c.deadline, null);
   });
 

@@ -24,16 +24,17 @@ export interface HeartbeatPlan {
 }
 
 /**
- * When to heartbeat. Configured interval (NTH's HEARTBEAT_INTERVAL/UNTIL) wins;
- * otherwise every half of the hook's own heartbeat timeout, which keeps the
- * action alive with a margin, until AWS's global timeout. No timeout known
- * and none configured: no heartbeats.
+ * When to heartbeat. A configured interval (NTH's HEARTBEAT_INTERVAL/UNTIL)
+ * wins and -1 means none, as in NTH; `auto` (nthd's default) beats every half
+ * of the hook's own heartbeat timeout, which keeps the action alive with a
+ * margin, until AWS's global timeout. No timeout known: no heartbeats.
  */
 export function heartbeatPlan(
   config: Pick<Config, "heartbeatIntervalSeconds" | "heartbeatUntilSeconds">,
   hookTimeoutSeconds: number | undefined,
 ): HeartbeatPlan | undefined {
-  if (config.heartbeatIntervalSeconds > 0) {
+  if (config.heartbeatIntervalSeconds === -1) return undefined;
+  if (typeof config.heartbeatIntervalSeconds === "number") {
     // HEARTBEAT_UNTIL's default (48 h) is the settings table's.
     return {
       intervalSeconds: config.heartbeatIntervalSeconds,

@@ -216,10 +216,14 @@ async function completeAfterDrain(
   const onShutdown = () => stopHeartbeats.abort();
   deps.signal.addEventListener("abort", onShutdown, { once: true });
   try {
-    const timeout = await deps.lifecycle.hookTimeoutSeconds(
-      action.autoScalingGroupName,
-      action.lifecycleHookName,
-    );
+    // Only `auto` heartbeats need the hook's timeout (DescribeLifecycleHooks).
+    const timeout =
+      deps.config.heartbeatIntervalSeconds === "auto"
+        ? await deps.lifecycle.hookTimeoutSeconds(
+            action.autoScalingGroupName,
+            action.lifecycleHookName,
+          )
+        : undefined;
     const plan = heartbeatPlan(deps.config, timeout);
     if (plan !== undefined) void deps.lifecycle.keepAlive(action, plan, stopHeartbeats.signal);
     const outcome = await Promise.race([done, aborted(deps.signal)]);
