@@ -82,6 +82,8 @@ export interface DrainEngine {
    * cordoned it for a scheduled reboot that has since happened (nth-marks.ts).
    */
   afterReboot(nodeName: string, uptimeSeconds: number): Promise<RebootDecision["kind"]>;
+  /** A source keeps failing: a MonitorError Warning Event on the node it watches for. */
+  monitorError(nodeName: string, message: string): void;
   /**
    * Lets cordons build on the informer's copy of the node instead of reading
    * it first: one API request per cordon instead of two when a thousand
@@ -231,6 +233,8 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
     active: () => [...works.keys()],
 
     afterReboot: (nodeName, uptimeSeconds) => releaseNthRebootMarks(ctx, nodeName, uptimeSeconds),
+
+    monitorError: (nodeName, message) => events.step(nodeName, "MonitorError", message),
 
     useNodeCache(cache) {
       ctx.nodeCache = cache;

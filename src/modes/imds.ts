@@ -47,6 +47,8 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
 
   readiness.set("source", true);
   setImmediate(collectStartupGarbage);
+  // One MonitorError Event per monitor and distinct error, as the poller logs them.
+  const lastError = new Map<string, string>();
   await startImdsSource({
     client,
     config,
@@ -56,6 +58,12 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
     signal: ctx.signal,
     nodeName,
     handle: ctx.handle,
+    onError: (monitor, err) => {
+      const text = errorMessage(err);
+      if (lastError.get(monitor) === text) return;
+      lastError.set(monitor, text);
+      ctx.engine.monitorError(nodeName, `${monitor} monitor: ${text}`);
+    },
   });
   await client.close();
 }

@@ -86,12 +86,55 @@ export function countNoticeReceived(kind: NoticeKind, source: NoticeSource): voi
   record((f) => f.noticesReceived.inc({ kind, source }));
 }
 
-/** Counts an action on both the nthd counter and, for NTH's five actions, NTH's counter. */
-export function countAction(kind: NoticeKind, action: ActionName, result: ActionResult): void {
+/** NTH's per-node, per-event counter: off unless configured, and capped when on. */
+const ACTIONS_NODE_MAX_SERIES = 1000;
+let actionsNodeOn = false;
+/** Label sets of actions_node_total, oldest first, so the oldest is dropped at the cap. */
+const actionsNodeSeries = new Map<string, Record<string, string>>();
+
+/** NTHD_ENABLE_ACTIONS_NODE_METRIC: start counting actions_node_total. */
+export function enableActionsNodeMetric(on = true): void {
+  actionsNodeOn = on;
+}
+
+function countActionOnNode(f: MetricFamilies, labels: Record<string, string>): void {
+  const key = JSON.stringify(labels);
+  if (!actionsNodeSeries.has(key)) {
+    actionsNodeSeries.set(key, labels);
+    if (actionsNodeSeries.size > ACTIONS_NODE_MAX_SERIES) {
+      const [oldest, oldestLabels] = actionsNodeSeries.entries().next().value as [
+        string,
+        Record<string, string>,
+      ];
+      actionsNodeSeries.delete(oldest);
+      f.nthActionsNode.remove(oldestLabels);
+    }
+  }
+  f.nthActionsNode.inc(labels);
+}
+
+/**
+ * Counts an action on both the nthd counter and, for NTH's five actions, NTH's
+ * counter (and NTH's per-node counter when it is on: `on` names the node and event).
+ */
+export function countAction(
+  kind: NoticeKind,
+  action: ActionName,
+  result: ActionResult,
+  on?: { readonly nodeName: string; readonly eventId: string },
+): void {
   record((f) => {
     f.actions.inc({ kind, action, result });
     if (result !== "dry-run" && NTH_ACTION_SET.has(action)) {
       f.nthActions.inc({ node_action: action as NthNodeAction, node_status: result });
+      if (actionsNodeOn && on !== undefined) {
+        countActionOnNode(f, {
+          node_action: action,
+          node_name: on.nodeName,
+          node_event_id: on.eventId,
+          node_status: result,
+        });
+      }
     }
   });
 }
