@@ -417,6 +417,7 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
     ],
     ...["enableRebalanceMonitoring=true", "enableRebalanceDraining=true", "logLevel=debug"],
     ...["jsonLogging=false", "logFormatVersion=1", "emitKubernetesEvents=true"],
+    ...["kubernetesEventsComponent=aws-node-termination-handler", "enableActionsNodeMetric=true"],
     ...["kubernetesEventsExtraAnnotations.team=a", "webhookURL=https://h.example.com/x"],
     ...["webhookProxy=http://p.example.com:3128", "webhookTemplate=x", "webhookHeaders.X-A=b"],
     ...["webhookTemplateConfigMapName=cm", "webhookTemplateConfigMapKey=k"],
