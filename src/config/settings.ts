@@ -2,6 +2,7 @@ import {
   bool,
   float,
   int,
+  intOr,
   intOrNegative,
   intOrWord,
   jsonStringMap,

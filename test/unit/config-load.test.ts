@@ -347,8 +347,7 @@ describe("rules in the table", () => {
     assert.throws(
       () => loadConfig(["--workers"], imds),
       (err: unknown) =>
-        isNthdError(err, "USAGE") &&
-        err.message === "flag --workers needs a value (integer 1..1000)",
+        isNthdError(err, "USAGE") && err.message === "option --workers needs a value",
     );
   });
 });
