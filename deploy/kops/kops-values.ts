@@ -140,6 +140,10 @@ export function kopsValues(cluster: KopsCluster, opts: RenderOptions = {}): MapR
   };
   if (!queue) {
     Object.assign(values, {
+      // values-kops.yaml's control-plane placement is the queue processor's: the DaemonSet
+      // runs on every node (null drops it, so the chart's daemonset* placement applies).
+      nodeSelector: null,
+      tolerations: null,
       enableSqsTerminationDraining: false,
       enableSpotInterruptionDraining: spec.enableSpotInterruptionDraining,
       enableScheduledEventDraining: spec.enableScheduledEventDraining,
@@ -154,6 +158,10 @@ export function kopsValues(cluster: KopsCluster, opts: RenderOptions = {}): MapR
     replicas: isHaControlPlane(cluster) ? 2 : 1,
     // Without IRSA the handler borrows the control-plane instance role through IMDS.
     deploymentHostNetwork: !irsa,
+    // On the host network a pod's ports are host ports: a surge pod cannot land on the node
+    // the old one holds, and a single control-plane node would stall every rollout
+    // (replacing kOps' pod included). Replace pods one at a time instead.
+    ...(irsa ? {} : { strategy: { rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } }),
     managedTag: spec.managedASGTag,
     deleteSqsMsgIfNodeNotFound: spec.deleteSQSMsgIfNodeNotFound,
   });

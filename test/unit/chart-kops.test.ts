@@ -71,6 +71,9 @@ describe("kOps spec.nodeTerminationHandler to chart values", () => {
       }),
     );
     assert.equal(mode, "imds");
+    // The queue processor's control-plane placement does not apply to the DaemonSet.
+    assert.equal(values.nodeSelector, null);
+    assert.equal(values.tolerations, null);
     assert.equal(values.enableSpotInterruptionDraining, false);
     assert.equal(values.enableScheduledEventDraining, true);
     assert.equal(values.queueURL, undefined);
