@@ -57,6 +57,7 @@ async function runHandler(args: readonly string[]): Promise<number> {
     process.stderr.write(`nthd: unexpected argument '${loaded.positionals[0]}' (see nthd help)\n`);
     return EXIT.usage;
   }
+  if (loaded.mode === "imds") (await import("./modes/node-flags.ts")).applyImdsNodeFlags();
   const { runDaemon } = await import("./daemon.ts");
   return runDaemon(loaded);
 }
