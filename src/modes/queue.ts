@@ -5,6 +5,7 @@ import type { Logger } from "../observe/log.ts";
 import { readiness } from "../observe/readiness.ts";
 import { startQueueSource } from "../sources/queue/consumer.ts";
 import { nodeLookupFrom } from "../sources/queue/resolve.ts";
+import { checkPermissions } from "./aws-permissions.ts";
 import type { ModeContext } from "./context.ts";
 
 /**
@@ -20,6 +21,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
   }
   const log = ctx.log.child({ source: "queue" });
   const aws = createAwsClients(config);
+  const permissions = await checkPermissions(aws, config.queueUrl, log);
 
   const nodes = createNodeIndex(ctx.kube, {
     onError: (err) => log.warn({ err: errorMessage(err) }, "node watch failed; restarting"),
@@ -49,6 +51,8 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
       clusterInstanceIds: () => nodes.instanceIds(),
       log,
       signal: ctx.signal,
+      denied: permissions.denied,
+      onDenied: permissions.refused,
     });
   } finally {
     stopAudit.abort();

@@ -52,6 +52,14 @@ export const nthTaggedNodes = gauge(
   [],
 );
 
+// --- AWS permissions ---------------------------------------------------------
+
+export const awsPermissionMissing = gauge(
+  "nthd_aws_permission_missing",
+  "1 when an IAM action nthd uses was refused (start-up probe or a refused call), 0 when it was allowed; docs/kops.md and nthd doctor say what stops working without it.",
+  ["action"],
+);
+
 // --- notices and actions -----------------------------------------------------
 
 export const noticesReceived = counter(

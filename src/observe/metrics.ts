@@ -5,6 +5,7 @@ import type {
   AuditRunResult,
   AwsCallResult,
   AwsOperation,
+  AwsPermission,
   DrainFailureReason,
   DrainOutcome,
   EventErrorWhere,
@@ -301,4 +302,9 @@ export function setReadinessCheck(check: string, ok: boolean | undefined): void 
 
 export function setReady(ready: boolean): void {
   record((f) => f.ready.set(ready ? 1 : 0));
+}
+
+/** Whether an IAM action nthd uses is refused (1) or allowed (0). */
+export function setAwsPermissionMissing(action: AwsPermission, missing: boolean): void {
+  record((f) => f.awsPermissionMissing.set({ action }, missing ? 1 : 0));
 }

@@ -42,7 +42,7 @@ import {
   type V1Node,
 } from "@kubernetes/client-node";
 import { serviceAccountKubeconfig } from "../env/chart.ts";
-import { eventually } from "../env/eventually.ts";
+import { eventually } from "../support/eventually.ts";
 import {
   createNode,
   deployPinned,

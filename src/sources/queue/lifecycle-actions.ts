@@ -10,8 +10,10 @@ import {
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { sleep } from "../../async/sleep.ts";
+import { isAccessDenied } from "../../aws/permissions.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage, NthdError } from "../../errors.ts";
+import type { AwsPermission } from "../../observe/labels.ts";
 import type { Logger } from "../../observe/log.ts";
 import type { LifecycleAction } from "./parse.ts";
 
@@ -81,11 +83,21 @@ function actionIds(action: LifecycleAction) {
 export function createLifecycleActions(opts: {
   autoscaling: Pick<AutoScalingClient, "send">;
   log: Logger;
+  /** IAM actions refused at start-up: their calls are not made at all. */
+  denied?: ReadonlySet<AwsPermission>;
+  /** Told when AWS refuses a call (the permission was taken away). */
+  onDenied?: (action: AwsPermission) => void;
 }): LifecycleActions {
   const { autoscaling, log } = opts;
+  const denied = new Set(opts.denied ?? []);
+  const refuse = (action: AwsPermission) => {
+    denied.add(action);
+    opts.onDenied?.(action);
+  };
   const timeouts = new Map<string, Promise<number | undefined>>();
 
   async function describeTimeout(group: string, hook: string): Promise<number | undefined> {
+    if (denied.has("autoscaling:DescribeLifecycleHooks")) return undefined;
     try {
       const out = await autoscaling.send(
         new DescribeLifecycleHooksCommand({
@@ -95,6 +107,10 @@ export function createLifecycleActions(opts: {
       );
       return out.LifecycleHooks?.find((h) => h.LifecycleHookName === hook)?.HeartbeatTimeout;
     } catch (err) {
+      if (isAccessDenied(err)) {
+        refuse("autoscaling:DescribeLifecycleHooks");
+        return undefined;
+      }
       log.warn(
         { group, hook, err: errorMessage(err) },
         "could not read the lifecycle hook's timeout",
@@ -145,7 +161,7 @@ export function createLifecycleActions(opts: {
 
     async keepAlive(action, plan, signal) {
       const stopAt = Date.now() + plan.untilSeconds * 1000;
-      while (!signal.aborted) {
+      while (!signal.aborted && !denied.has("autoscaling:RecordLifecycleActionHeartbeat")) {
         const wait = Math.min(plan.intervalSeconds * 1000, stopAt - Date.now());
         if (wait <= 0) break;
         if (!(await sleep(wait, signal))) break;
@@ -155,6 +171,10 @@ export function createLifecycleActions(opts: {
         } catch (err) {
           if (isValidationError(err)) {
             log.info({ reason: errorMessage(err) }, "lifecycle action ended; heartbeats stop");
+            return;
+          }
+          if (isAccessDenied(err)) {
+            refuse("autoscaling:RecordLifecycleActionHeartbeat");
             return;
           }
           log.warn(

@@ -9,6 +9,7 @@
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
  */
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { isAccessDenied } from "../../aws/permissions.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../observe/log.ts";
@@ -51,6 +52,13 @@ export interface VisibilityKeeperOptions {
   readonly log: Logger;
   readonly tickMs?: number;
   readonly now?: () => number;
+  /**
+   * False when sqs:ChangeMessageVisibility is refused: messages are tracked
+   * (shutdown still knows them) but never extended or released early.
+   */
+  readonly enabled?: boolean;
+  /** Told when AWS refuses the call (the permission was taken away). */
+  readonly onDenied?: () => void;
 }
 
 export class VisibilityKeeper {
@@ -123,6 +131,7 @@ export class VisibilityKeeper {
   }
 
   async #change(batch: [string, Entry][], seconds: number, now: number): Promise<void> {
+    if (this.#opts.enabled === false || batch.length === 0) return;
     try {
       const out = await this.#opts.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
@@ -150,6 +159,10 @@ export class VisibilityKeeper {
         );
       });
     } catch (err) {
+      if (isAccessDenied(err)) {
+        this.#opts.onDenied?.();
+        return;
+      }
       // Transient: the next tick retries while time is left.
       this.#opts.log.warn(
         { err: errorMessage(err), count: batch.length },
