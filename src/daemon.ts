@@ -9,6 +9,7 @@ import { createLogger } from "./observe/log.ts";
 import {
   discardMetrics,
   enableActionsNodeMetric,
+  initializeSeries,
   loadMetrics,
   setBuildInfo,
 } from "./observe/metrics.ts";
@@ -31,6 +32,7 @@ export async function runDaemon(loaded: LoadedConfig): Promise<number> {
   if (config.enablePrometheusServer) metrics = await loadMetrics();
   else discardMetrics();
   enableActionsNodeMetric(config.enableActionsNodeMetric);
+  if (metrics) initializeSeries(mode);
   for (const name of loaded.deprecatedUsed)
     log.warn({ setting: name }, "deprecated setting name used");
   setBuildInfo(VERSION, mode);

@@ -1,4 +1,5 @@
 import type { Notice, NoticeKind, NoticeSource } from "../notice.ts";
+import { NOTICE_KINDS } from "../notice.ts";
 import type {
   ActionName,
   ActionResult,
@@ -19,7 +20,21 @@ import type {
   WebhookAttemptResult,
   WebhookResult,
 } from "./labels.ts";
-import { IMDS_MONITOR_NTH_NAME, NTH_NODE_ACTIONS, poolValue } from "./labels.ts";
+import {
+  AWS_OPERATIONS,
+  DRAIN_FAILURE_REASONS,
+  DRAIN_OUTCOMES,
+  IMDS_ERROR_REASONS,
+  IMDS_MONITOR_NTH_NAME,
+  IMDS_MONITORS,
+  NTH_NODE_ACTIONS,
+  PARSE_ERROR_STAGES,
+  poolValue,
+  QUEUE_DELETE_REASONS,
+  QUEUE_LEAVE_REASONS,
+  WEBHOOK_ATTEMPT_RESULTS,
+  WEBHOOK_RESULTS,
+} from "./labels.ts";
 
 /**
  * The typed `count…`/`observe…`/`set…` recorders every module counts through;
@@ -307,4 +322,36 @@ export function setReady(ready: boolean): void {
 /** Whether an IAM action nthd uses is refused (1) or allowed (0). */
 export function setAwsPermissionMissing(action: AwsPermission, missing: boolean): void {
   record((f) => f.awsPermissionMissing.set({ action }, missing ? 1 : 0));
+}
+
+/**
+ * Creates at zero the series alerts and dashboards select by a label value
+ * (`nthd_drains_total{outcome="failed"}`, the queue's leave reasons, ...).
+ * A counter series that appears only at its first increment hides that
+ * first increment from increase() and rate(), and an alert over it has
+ * nothing to evaluate until something has already gone wrong. Only the
+ * running mode's series; bounded by the vocabularies in labels.ts.
+ */
+export function initializeSeries(mode: NoticeSource): void {
+  record((f) => {
+    for (const kind of NOTICE_KINDS) {
+      for (const outcome of DRAIN_OUTCOMES) f.drains.inc({ kind, outcome }, 0);
+      f.evictionsBlockedByPdb.inc({ kind }, 0);
+    }
+    for (const reason of DRAIN_FAILURE_REASONS) f.drainFailures.inc({ reason }, 0);
+    for (const result of WEBHOOK_RESULTS) f.webhooks.inc({ result }, 0);
+    for (const result of WEBHOOK_ATTEMPT_RESULTS) f.webhookAttempts.inc({ result }, 0);
+    for (const stage of PARSE_ERROR_STAGES) f.messageParseErrors.inc({ source: mode, stage }, 0);
+    if (mode === "queue") {
+      for (const reason of QUEUE_DELETE_REASONS) f.queueMessagesDeleted.inc({ reason }, 0);
+      for (const reason of QUEUE_LEAVE_REASONS) f.queueMessagesLeft.inc({ reason }, 0);
+      for (const operation of AWS_OPERATIONS) f.awsApiThrottles.inc({ operation }, 0);
+      f.nthEventErrors.inc({ event_error_where: "SQS_MONITOR" }, 0);
+    } else {
+      for (const monitor of IMDS_MONITORS) {
+        for (const reason of IMDS_ERROR_REASONS) f.imdsRequestErrors.inc({ monitor, reason }, 0);
+        f.nthEventErrors.inc({ event_error_where: IMDS_MONITOR_NTH_NAME[monitor] }, 0);
+      }
+    }
+  });
 }
