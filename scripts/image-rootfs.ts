@@ -8,7 +8,7 @@
 //   build stage: npm run build, dist/ minus source maps  -> the same dist/, copied without maps
 //   runtime base (distroless nodejs26, nonroot):          -> node 26 from the `node` npm package
 //     /nodejs/bin/node, glibc and libstdc++, /etc/passwd      at /nodejs/bin/node, the libraries
-//     with nonroot (65532), /tmp, /home/nonroot               it links (ldd), passwd/group, /tmp
+//     with nonroot (65532), /tmp                              it links (ldd), passwd/group, /tmp
 //   COPY --chown=65532:65532 /out/ /app/                   -> /app owned by 65532 (when root)
 //   USER, ENV, WORKDIR, ENTRYPOINT                         -> OUT/.image-config.json
 // The base image's other files (CA certificates, tzdata) are not reproduced: nthd does not read
@@ -89,11 +89,10 @@ export function buildRootfs(out: string): void {
   mkdirSync(join(out, "etc"), { recursive: true });
   writeFileSync(
     join(out, "etc", "passwd"),
-    `root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:${NONROOT}:${NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n`,
+    // nthd reads no home directory: none is made (the base image's nonroot has one).
+    `root:x:0:0:root:/:/sbin/nologin\nnonroot:x:${NONROOT}:${NONROOT}:nonroot:/nonexistent:/sbin/nologin\n`,
   );
   writeFileSync(join(out, "etc", "group"), `root:x:0:\nnonroot:x:${NONROOT}:\n`);
-  mkdirSync(join(out, "home", "nonroot"), { recursive: true });
-  chownTree(join(out, "home", "nonroot"), NONROOT, NONROOT);
   for (const dir of ["tmp", "proc", "dev"]) mkdirSync(join(out, dir), { recursive: true });
   chmodSync(join(out, "tmp"), 0o1777);
 

@@ -175,7 +175,13 @@ export function parseCommandLine(
         (passing ? rest : positionals).push(token.value);
         continue;
       }
-      const known = options[token.name];
+      // parseArgs reads `--no-x` as x negated even when `no-x` is an option of its own.
+      const literal = token.rawName.startsWith("--") ? token.rawName.slice(2) : token.name;
+      const own = options[token.name] === undefined && options[literal] !== undefined;
+      const known = own ? options[literal] : options[token.name];
+      if (known === undefined && !spec.passUnknown) {
+        return failure(parseArgsMessage(spec, unknownOption(token.rawName), options));
+      }
       if (known === undefined) {
         // passUnknown: the option and everything after it until the next known option.
         passing = true;
@@ -183,8 +189,8 @@ export function parseCommandLine(
         continue;
       }
       passing = false;
-      const negated = known.type === "boolean" && token.rawName === `--no-${token.name}`;
-      const name = token.name;
+      const negated = !own && known.type === "boolean" && token.rawName === `--no-${token.name}`;
+      const name = own ? literal : token.name;
       const main = mainName(spec, name);
       if (main !== name) {
         aliasesUsed.push(`--${name}`);
@@ -222,6 +228,12 @@ function mainName(spec: CommandLineSpec, name: string): string {
 
 function failure(message: string): ParseFailure {
   return { ok: false, message };
+}
+
+function unknownOption(raw: string): Error {
+  return Object.assign(new Error(`Unknown option '${raw}'`), {
+    code: "ERR_PARSE_ARGS_UNKNOWN_OPTION",
+  });
 }
 
 /** parseArgs' errors in nthd's words, with a "did you mean" for a misspelt option. */

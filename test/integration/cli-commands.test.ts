@@ -9,7 +9,7 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const COMMANDS = ["explain", "select", "setup", "teardown", "doctor"];
+const COMMANDS = ["explain", "select", "setup", "teardown", "doctor", "audit"];
 
 function nthd(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   // No NODE_NAME and no kubeconfig: if the handler started, it would fail on those.

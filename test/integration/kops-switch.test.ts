@@ -42,7 +42,6 @@ import {
   type V1Node,
 } from "@kubernetes/client-node";
 import { serviceAccountKubeconfig } from "../env/chart.ts";
-import { eventually } from "../support/eventually.ts";
 import {
   createNode,
   deployPinned,
@@ -53,6 +52,7 @@ import {
   waitNodeReady,
 } from "../env/ground.ts";
 import { type NthdProcess, startNthd } from "../env/nthd-process.ts";
+import { eventually } from "../support/eventually.ts";
 
 const REPO = join(new URL(".", import.meta.url).pathname, "..", "..");
 const FIXTURES = join(REPO, "test", "fixtures", "kops");

@@ -2,6 +2,7 @@
 // option parser every command uses, and the usage text generated from the same spec.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { AUDIT_LINE } from "../../src/commands/audit/args.ts";
 import { commandList, dispatch, unknownCommandText } from "../../src/commands/dispatch.ts";
 import { DOCTOR_LINE } from "../../src/commands/doctor/command.ts";
 import { EXPLAIN_LINE } from "../../src/commands/explain/args.ts";
@@ -149,7 +150,7 @@ describe("one option parser", () => {
 });
 
 describe("usage text", () => {
-  const LINES = [EXPLAIN_LINE, SELECT_LINE, SETUP_LINE, TEARDOWN_LINE, DOCTOR_LINE];
+  const LINES = [EXPLAIN_LINE, SELECT_LINE, SETUP_LINE, TEARDOWN_LINE, DOCTOR_LINE, AUDIT_LINE];
 
   test("every command's usage lists each option it parses, --help and its exit codes", () => {
     for (const spec of LINES) {
