@@ -2,9 +2,11 @@
  * The dashboard and the alert rules against a real Prometheus server (built from its Go module
  * by test/env/install-peers.sh) scraping two real nthd processes through an interruption: one
  * in queue mode (a Spot warning and a malformed message on moto's SQS), one in IMDS mode (a Spot
- * notice from the metadata emulator). Every panel query and every alert expression must return
- * series; the alert meant to fire in this scenario fires and no other one does. The scrape job is
- * named aws-node-termination-handler, as for a release that kept NTH's name.
+ * notice from the metadata emulator), the queue processor also running its periodic drain audit
+ * over a node whose pods a PodDisruptionBudget holds. Every panel query and every alert
+ * expression must return series; the alert meant to fire in this scenario fires and no other one
+ * does. The scrape job is named aws-node-termination-handler, as for a release that kept NTH's
+ * name.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -18,6 +20,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { CHART_DIR, renderChart } from "../env/chart.ts";
 import {
   createNode,
+  createPdb,
   deployPinned,
   freePort,
   ground,
@@ -28,7 +31,7 @@ import {
   startMetadataMock,
   waitNodeReady,
 } from "../env/ground.ts";
-import { eventually, type NthdProcess, startNthd } from "../env/nthd-process.ts";
+import { eventually, type NthdProcess, scrapeMetrics, startNthd } from "../env/nthd-process.ts";
 import { alertExprs, dashboardExprs } from "../unit/observe-dashboard-names.ts";
 
 const REPO = join(CHART_DIR, "..", "..");
@@ -109,6 +112,10 @@ before(async () => {
   await nodeWithPods(`dash-q-${suffix}`, queued);
   const imdsNode = `dash-i-${suffix}`;
   await nodeWithPods(imdsNode, randomInstanceId());
+  // Not interrupted: its pods are held by a budget, which the drain audit reports.
+  const held = `dash-h-${suffix}`;
+  await nodeWithPods(held, randomInstanceId());
+  await createPdb(namespace, held, 2);
   imds = await startMetadataMock(["spot", "-a", "terminate", "-I"]);
 
   const [queuePort, imdsPort, promPort] = [await freePort(), await freePort(), await freePort()];
@@ -129,6 +136,7 @@ before(async () => {
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       SQS_MSG_VISIBILITY_TIMEOUT_SEC: "5",
+      NTHD_AUDIT_INTERVAL_SECONDS: "60",
     }),
     startNthd({
       ...common,
@@ -172,6 +180,15 @@ scrape_configs:
     60_000,
   );
 
+  // The first audit (15 s after start) runs before any drain, which would put it off.
+  await eventually(
+    "the queue processor's first drain audit",
+    async () =>
+      /^nthd_audit_runs_total\{result="ok"\} 1$/m.test(await scrapeMetrics(queuePort))
+        ? true
+        : undefined,
+    60_000,
+  );
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
