@@ -6,7 +6,13 @@ import type { ModeContext } from "./modes/context.ts";
 import { createNoticeHandler } from "./modes/notice-handler.ts";
 import { watchApiHealth } from "./observe/api-health.ts";
 import { createLogger } from "./observe/log.ts";
-import { discardMetrics, loadMetrics, setBuildInfo } from "./observe/metrics.ts";
+import {
+  discardMetrics,
+  enableActionsNodeMetric,
+  initializeSeries,
+  loadMetrics,
+  setBuildInfo,
+} from "./observe/metrics.ts";
 import { readiness } from "./observe/readiness.ts";
 import { listenersFromConfig, type ObserveServer, startObserveServer } from "./observe/server.ts";
 import { VERSION } from "./version.ts";
@@ -25,6 +31,8 @@ export async function runDaemon(loaded: LoadedConfig): Promise<number> {
   let metrics: Awaited<ReturnType<typeof loadMetrics>> | undefined;
   if (config.enablePrometheusServer) metrics = await loadMetrics();
   else discardMetrics();
+  enableActionsNodeMetric(config.enableActionsNodeMetric);
+  if (metrics) initializeSeries(mode);
   for (const name of loaded.deprecatedUsed)
     log.warn({ setting: name }, "deprecated setting name used");
   setBuildInfo(VERSION, mode);

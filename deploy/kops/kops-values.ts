@@ -43,13 +43,21 @@ export interface RenderOptions {
   accountId?: string;
   /** nthd image repository (the chart's default when absent). */
   imageRepository?: string;
+  /** nthd image tag (the chart's appVersion when absent). */
+  imageTag?: string;
 }
 
 export const ACCOUNT_PLACEHOLDER = "ACCOUNT_ID";
 export const REGION_PLACEHOLDER = "REGION";
 
 export type MapResult =
-  | { ok: true; values: Record<string, unknown>; mode: "queue" | "imds" }
+  | {
+      ok: true;
+      values: Record<string, unknown>;
+      mode: "queue" | "imds";
+      /** Fields of the spec that were read but not used, and why (for stderr). */
+      notes: string[];
+    }
   | { ok: false; reason: string };
 
 /** kOps' own defaults for the fields above (nodeTerminationHandler in the cluster spec). */
@@ -101,6 +109,14 @@ export function kopsValues(cluster: KopsCluster, opts: RenderOptions = {}): MapR
     return { ok: false, reason: "spec.nodeTerminationHandler.enabled is false: nothing to render" };
   }
   const queue = spec.enableSQSTerminationDraining === true;
+  const notes: string[] = [];
+  // kOps copies `version` into aws-node-termination-handler's image tag: it names an NTH
+  // release (v1.25.x), which no nthd image has.
+  if (spec.version) {
+    notes.push(
+      `spec.nodeTerminationHandler.version ${spec.version} names an aws-node-termination-handler release and is not used as nthd's image tag; pass --tag to choose one`,
+    );
+  }
   const resources = {
     requests: { cpu: spec.cpuRequest, memory: spec.memoryRequest },
     ...(spec.memoryLimit ? { limits: { memory: spec.memoryLimit } } : {}),
@@ -109,7 +125,7 @@ export function kopsValues(cluster: KopsCluster, opts: RenderOptions = {}): MapR
   const values: Record<string, unknown> = {
     image: {
       ...(opts.imageRepository ? { repository: opts.imageRepository } : {}),
-      ...(spec.version ? { tag: spec.version } : {}),
+      ...(opts.imageTag ? { tag: opts.imageTag } : {}),
     },
     resources,
     enablePrometheusServer: spec.prometheusEnable,
@@ -124,11 +140,15 @@ export function kopsValues(cluster: KopsCluster, opts: RenderOptions = {}): MapR
   };
   if (!queue) {
     Object.assign(values, {
+      // values-kops.yaml's control-plane placement is the queue processor's: the DaemonSet
+      // runs on every node (null drops it, so the chart's daemonset* placement applies).
+      nodeSelector: null,
+      tolerations: null,
       enableSqsTerminationDraining: false,
       enableSpotInterruptionDraining: spec.enableSpotInterruptionDraining,
       enableScheduledEventDraining: spec.enableScheduledEventDraining,
     });
-    return { ok: true, values, mode: "imds" };
+    return { ok: true, values, mode: "imds", notes };
   }
   const irsa = usesIrsa(cluster);
   Object.assign(values, {
@@ -138,11 +158,15 @@ export function kopsValues(cluster: KopsCluster, opts: RenderOptions = {}): MapR
     replicas: isHaControlPlane(cluster) ? 2 : 1,
     // Without IRSA the handler borrows the control-plane instance role through IMDS.
     deploymentHostNetwork: !irsa,
+    // On the host network a pod's ports are host ports: a surge pod cannot land on the node
+    // the old one holds, and a single control-plane node would stall every rollout
+    // (replacing kOps' pod included). Replace pods one at a time instead.
+    ...(irsa ? {} : { strategy: { rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } }),
     managedTag: spec.managedASGTag,
     deleteSqsMsgIfNodeNotFound: spec.deleteSQSMsgIfNodeNotFound,
   });
   if (irsa) Object.assign(values, irsaValues(cluster, opts));
-  return { ok: true, values, mode: "queue" };
+  return { ok: true, values, mode: "queue", notes };
 }
 
 /**
@@ -155,6 +179,10 @@ function irsaValues(cluster: KopsCluster, opts: RenderOptions): Record<string, u
   const roleName = `aws-node-termination-handler.kube-system.sa.${cluster.metadata?.name ?? "CLUSTER_NAME"}`;
   const tokenDir = "/var/run/secrets/amazonaws.com";
   return {
+    // With IRSA kOps no longer pins the handler to control-plane nodes; null removes
+    // values-kops.yaml's placement (Helm drops a key set to null by a later values file).
+    nodeSelector: null,
+    tolerations: null,
     extraEnv: [
       { name: "AWS_ROLE_ARN", value: `arn:aws:iam::${account}:role/${roleName}` },
       { name: "AWS_WEB_IDENTITY_TOKEN_FILE", value: `${tokenDir}/token` },

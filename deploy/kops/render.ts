@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Renders the nthd manifest kOps would apply for a cluster's spec.nodeTerminationHandler.
 // Usage: node deploy/kops/render.ts CLUSTER.yaml [--account 123456789012] [--image REPO]
-//        [--helm PATH] [--values-only]
+//        [--tag TAG] [--helm PATH] [--values-only]
 // Reads the kOps Cluster document, maps it (kops-values.ts) over deploy/kops/values-kops.yaml
 // and runs `helm template` on charts/nthd. Writes the manifest (or the values, as JSON) to stdout.
 import { execFileSync } from "node:child_process";
@@ -28,6 +28,7 @@ function main(argv: string[]): number {
     options: {
       account: { type: "string" },
       image: { type: "string" },
+      tag: { type: "string" },
       helm: { type: "string", default: process.env.HELM ?? "helm" },
       "kube-version": { type: "string", default: "1.35.4" },
       "values-only": { type: "boolean", default: false },
@@ -36,7 +37,7 @@ function main(argv: string[]): number {
   const file = positionals[0];
   if (file === undefined) {
     process.stderr.write(
-      "usage: render.ts CLUSTER.yaml [--account ID] [--image REPO] [--helm PATH]\n",
+      "usage: render.ts CLUSTER.yaml [--account ID] [--image REPO] [--tag TAG] [--helm PATH]\n",
     );
     return 2;
   }
@@ -48,11 +49,13 @@ function main(argv: string[]): number {
   const mapped = kopsValues(cluster, {
     ...(flags.account ? { accountId: flags.account } : {}),
     ...(flags.image ? { imageRepository: flags.image } : {}),
+    ...(flags.tag ? { imageTag: flags.tag } : {}),
   });
   if (!mapped.ok) {
     process.stderr.write(`${file}: ${mapped.reason}\n`);
     return 1;
   }
+  for (const note of mapped.notes) process.stderr.write(`render.ts: ${note}\n`);
   if (flags["values-only"]) {
     process.stdout.write(`${JSON.stringify(mapped.values, null, 2)}\n`);
     return 0;

@@ -44,21 +44,33 @@ function settingName(key: SettingKey): string {
   return SETTINGS[key].env[0] as string;
 }
 
-/** `--help` text, generated from the settings table. */
-export function helpText(version: string): string {
+/**
+ * `--help` text, generated from the settings table; the command list and the
+ * exit codes come from the caller (src/commands/ owns them).
+ */
+export function helpText(version: string, commands = "", exitCodes = ""): string {
   const lines = [
     `nthd ${version}: cordons and drains Kubernetes nodes before AWS takes their instances away.`,
     "",
-    "Usage: nthd [--mode imds|queue] [flags]",
-    "       nthd --help | --version",
-    "",
-    "Every flag can also be set by the environment variable shown (flag wins).",
+    "Usage: nthd [--mode imds|queue] [flags]   run the handler",
+    "       nthd COMMAND [options]            run an operator command",
+    "       nthd help [COMMAND]               this overview, or a command's usage",
+    "       nthd --version",
   ];
+  if (commands) lines.push("", "Commands:", commands);
+  if (exitCodes) lines.push("", exitCodes);
+  lines.push(
+    "",
+    "Handler flags. Each can also be set by the environment variable shown (flag wins).",
+  );
   for (const group of Object.keys(GROUP_TITLES) as SettingGroup[]) {
     lines.push("", `${GROUP_TITLES[group]}:`);
     for (const spec of settingsIn(group)) {
+      const old = spec.deprecatedFlags ?? [];
+      const deprecated =
+        old.length > 0 ? `  (deprecated: ${old.map((f) => `--${f}`).join(", ")})` : "";
       lines.push(
-        `  --${spec.flag} <${allowedText(spec)}>  [${spec.env.join(", ")}]  default ${formatDefault(spec.default)}`,
+        `  --${spec.flag} <${allowedText(spec)}>  [${spec.env.join(", ")}]  default ${formatDefault(spec.default)}${deprecated}`,
       );
       lines.push(`      ${meaning(spec)}`);
     }

@@ -1,4 +1,13 @@
 // The public entry of configuration: everything outside src/config/ imports from here.
+export {
+  type CommandLineSpec,
+  closest,
+  type OptionSpec,
+  type ParsedLine,
+  parseCommandLine,
+  usageError,
+  usageText,
+} from "./argv.ts";
 export { allowedText, configurationReference, helpText } from "./help.ts";
 export { type LoadedConfig, loadConfig } from "./load.ts";
 export {

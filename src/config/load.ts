@@ -1,5 +1,5 @@
 import { NthdError } from "../errors.ts";
-import { allowedText } from "./help.ts";
+import { type CommandLineSpec, parseCommandLine } from "./argv.ts";
 import { bool } from "./parse-values.ts";
 import { CHECKS, type Config, modeOf, SETTINGS, type SettingKey } from "./settings.ts";
 import type { AnySetting, Mode } from "./types.ts";
@@ -12,55 +12,61 @@ export interface LoadedConfig {
   readonly positionals: readonly string[];
   /** Deprecated names that were used, so start-up can warn about them. */
   readonly deprecatedUsed: readonly string[];
+  /** --help (or -h) was among the flags. */
+  readonly help: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 const KEYS = Object.keys(SETTINGS) as SettingKey[];
-const FLAG_TO_KEY = new Map<string, SettingKey>();
-for (const key of KEYS) {
-  const spec: AnySetting = SETTINGS[key];
-  FLAG_TO_KEY.set(spec.flag, key);
-  for (const alias of spec.deprecatedFlags ?? []) FLAG_TO_KEY.set(alias, key);
-}
 
 function fail(message: string): never {
   throw new NthdError("CONFIG_INVALID", message);
 }
 
-/** Splits `--flag=value`, `--flag value` and bare boolean `--flag`. */
-function readFlags(argv: readonly string[]) {
-  const flags = new Map<string, { name: string; value: string }>();
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("--")) {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const key = FLAG_TO_KEY.get(name);
-    if (key === undefined) throw new NthdError("USAGE", `unknown flag --${name} (see --help)`);
-    const spec: AnySetting = SETTINGS[key];
-    let value: string;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else if (spec.parse === bool && !isValueNext(argv[i + 1])) value = "true";
-    else if (argv[i + 1] !== undefined) value = argv[++i] as string;
-    else throw new NthdError("USAGE", `flag --${name} needs a value (${allowedText(spec)})`);
-    // A deprecated alias never overrides the main flag.
-    if (name !== spec.flag && flags.has(spec.flag)) continue;
-    flags.set(spec.flag, { name, value });
-  }
-  return { flags, positionals };
-}
+/** The daemon's command line, read by the one parser every command uses (argv.ts). */
+const DAEMON_LINE: CommandLineSpec = {
+  name: "nthd",
+  synopsis: ["nthd [flags]"],
+  description: "",
+  exitCodes: { 0: "", 1: "", 2: "" },
+  allowPositionals: true,
+  options: Object.fromEntries(
+    KEYS.map((key) => {
+      const spec: AnySetting = SETTINGS[key];
+      return [
+        spec.flag,
+        {
+          type: spec.parse === bool ? "boolean" : "string",
+          help: spec.description,
+          ...(spec.deprecatedFlags ? { aliases: spec.deprecatedFlags } : {}),
+        },
+      ] as const;
+    }),
+  ),
+};
 
-function isValueNext(next: string | undefined): boolean {
-  return next !== undefined && /^(true|false|1|0|t|f|yes|no|on|off)$/i.test(next);
+/** Flag values as raw strings by flag name (booleans as "true"/"false"), and the rest. */
+function readFlags(argv: readonly string[]) {
+  const parsed = parseCommandLine(DAEMON_LINE, argv);
+  if (!parsed.ok) {
+    const bad = parsed.badBoolean;
+    if (bad)
+      fail(`invalid setting --${bad.option}=${JSON.stringify(bad.value)}: expected true or false`);
+    throw new NthdError("USAGE", parsed.message);
+  }
+  const flags = new Map<string, { name: string; value: string }>();
+  const aliasUsed = new Map(
+    parsed.aliasesUsed.map((alias) => {
+      const key = KEYS.find((k) => SETTINGS[k].deprecatedFlags?.includes(alias.slice(2)));
+      return [key === undefined ? "" : SETTINGS[key].flag, alias.slice(2)] as const;
+    }),
+  );
+  for (const [flag, value] of Object.entries(parsed.values)) {
+    if (value === undefined || Array.isArray(value)) continue;
+    flags.set(flag, { name: aliasUsed.get(flag) ?? flag, value: String(value) });
+  }
+  return { flags, positionals: parsed.positionals, help: parsed.help };
 }
 
 /** Where a given setting's value came from: the flag or variable used, and the raw text. */
@@ -80,7 +86,7 @@ export function loadConfig(
   /** false for operator commands that read the drain settings but run no mode (`nthd audit`). */
   opts: { modeRules?: boolean } = {},
 ): LoadedConfig {
-  const { flags, positionals } = readFlags(argv);
+  const { flags, positionals, help } = readFlags(argv);
   const config: Record<string, unknown> = {};
   const given = new Map<SettingKey, Given>();
   const deprecatedUsed: string[] = [];
@@ -115,7 +121,7 @@ export function loadConfig(
   const typed = config as Config;
   const mode = modeOf(typed);
   checkTogether(typed, mode, given, opts.modeRules ?? true);
-  return { config: typed, mode, positionals, deprecatedUsed };
+  return { config: typed, mode, positionals, deprecatedUsed, help };
 }
 
 function describe({ origin, raw }: Given): string {
@@ -137,7 +143,8 @@ function checkTogether(
     if (spec.requiredIn === mode && (value === "" || value === undefined)) {
       fail(`${describe(named(key))}: required in ${mode} mode`);
     }
-    if (spec.onlyIn !== undefined && spec.onlyIn !== mode && value !== spec.default) {
+    const inert = value === spec.default || (spec.inert ?? []).includes(value);
+    if (spec.onlyIn !== undefined && spec.onlyIn !== mode && !inert) {
       fail(`${describe(named(key))}: applies to ${spec.onlyIn} mode only`);
     }
   }

@@ -64,6 +64,38 @@ export function intOr(sentinel: number, min: number, max: number): ValueParser<n
   });
 }
 
+/**
+ * A whole number in 0..max, where any negative number means one thing (NTH:
+ * "negative: the pod's own grace period") and is returned as `negative`.
+ */
+export function intOrNegative(negative: number, max: number): ValueParser<number> {
+  const message = `expected a negative number or a whole number from 0 to ${max}`;
+  return parser(`negative or integer 0..${max}`, (raw) => {
+    const value = wholeNumber(raw);
+    if (value === undefined || value > max) return bad(message);
+    return ok(value < 0 ? negative : value);
+  });
+}
+
+/**
+ * A keyword (like "auto"), a sentinel (NTH's -1), or a whole number in
+ * min..max: three meanings one variable has to carry.
+ */
+export function intOrWord<const W extends string>(
+  word: W,
+  sentinel: number,
+  min: number,
+  max: number,
+): ValueParser<number | W> {
+  const message = `expected ${word}, ${sentinel} or a whole number from ${min} to ${max}`;
+  return parser<number | W>(`${word}, ${sentinel} or integer ${min}..${max}`, (raw) => {
+    if (raw.trim().toLowerCase() === word) return ok<number | W>(word);
+    const value = wholeNumber(raw);
+    if (value === sentinel) return ok(value);
+    return value === undefined || value < min || value > max ? bad(message) : ok(value);
+  });
+}
+
 export function float(min: number, max: number): ValueParser<number> {
   const message = `expected a number from ${min} to ${max}`;
   return parser(`number ${min}..${max}`, (raw) => {
@@ -90,6 +122,23 @@ export const text: ValueParser<string> = parser("text", (raw) => ok(raw));
 export const ipAddress: ValueParser<string> = parser("IP address", (raw) => {
   const value = raw.trim();
   return isIP(value) === 0 ? bad("expected an IPv4 or IPv6 address") : ok(value);
+});
+
+/**
+ * A proxy URL: http(s), or tcp:// as NTH's documentation writes it
+ * (tcp://proxy:3128), which is an HTTP proxy reached over plain TCP and is
+ * returned as http://.
+ */
+export const proxyUrl: ValueParser<string> = parser("http(s):// or tcp:// URL", (raw) => {
+  if (raw === "") return ok("");
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") return ok(raw);
+    if (parsed.protocol === "tcp:" && parsed.host !== "") return ok(`http://${raw.slice(6)}`);
+  } catch {
+    // not a URL at all: same answer as a wrong scheme
+  }
+  return bad("expected an http://, https:// or tcp:// proxy URL");
 });
 
 export const url: ValueParser<string> = parser("http(s) URL", (raw) => {

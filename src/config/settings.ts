@@ -3,10 +3,13 @@ import {
   float,
   int,
   intOr,
+  intOrNegative,
+  intOrWord,
   ipAddress,
   jsonStringMap,
   keyValueList,
   oneOf,
+  proxyUrl,
   text,
   url,
 } from "./parse-values.ts";
@@ -19,6 +22,8 @@ function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
 export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
+/** Who Kubernetes Events say wrote them: nthd, or NTH's name for filters written for it. */
+export const EVENT_COMPONENTS = ["nthd", "aws-node-termination-handler"] as const;
 
 /** AWS ends a lifecycle action after 48 hours at most, heartbeats or not. */
 const LIFECYCLE_ACTION_MAX_SECONDS = 172_800;
@@ -194,7 +199,7 @@ export const SETTINGS = {
     hint: "path",
     group: "general",
     description:
-      "Read host uptime from this file instead of /proc/uptime (used to uncordon after a scheduled reboot).",
+      "IMDS mode: read the host's uptime from this file instead of /proc/uptime. At start-up a node aws-node-termination-handler cordoned for a scheduled reboot (label aws-node-termination-handler/action=UncordonAfterReboot) is uncordoned, and NTH's labels and taints removed, once the uptime is shorter than the time since NTH acted.",
   }),
 
   // --- drain ---------------------------------------------------------------
@@ -269,11 +274,11 @@ export const SETTINGS = {
     flag: "pod-termination-grace-period",
     env: ["POD_TERMINATION_GRACE_PERIOD", "GRACE_PERIOD"],
     deprecatedFlags: ["grace-period"],
-    parse: int(-1, 86400),
+    parse: intOrNegative(-1, 86400),
     default: -1,
     group: "drain",
     description:
-      "Grace period for each evicted pod. -1: the pod's own terminationGracePeriodSeconds. Always capped by the time left.",
+      "Grace period for each evicted pod. Negative (as NTH, any negative number): the pod's own terminationGracePeriodSeconds. Always capped by the time left.",
   }),
   nodeTerminationGracePeriodSeconds: setting({
     flag: "node-termination-grace-period",
@@ -484,15 +489,16 @@ export const SETTINGS = {
     description:
       "Wait this long after a drain before completing the lifecycle action. -1: no wait.",
   }),
-  heartbeatIntervalSeconds: setting({
+  heartbeatIntervalSeconds: setting<number | "auto">({
     flag: "heartbeat-interval",
     env: ["HEARTBEAT_INTERVAL"],
-    parse: intOr(-1, 30, 3600),
-    default: -1,
+    parse: intOrWord("auto", -1, 30, 3600),
+    default: "auto",
+    inert: [-1],
     onlyIn: "queue",
     group: "queue",
     description:
-      "Seconds between lifecycle action heartbeats during long drains (NTH's range). -1: half the hook's heartbeat timeout.",
+      "Seconds between lifecycle action heartbeats during long drains (NTH's range). -1: no heartbeats (NTH's meaning and NTH's default). auto (nthd's default): half the hook's heartbeat timeout, read with DescribeLifecycleHooks.",
   }),
   heartbeatUntilSeconds: setting({
     flag: "heartbeat-until",
@@ -665,6 +671,24 @@ export const SETTINGS = {
     group: "observe",
     description: "Record Kubernetes Events on the node for each step.",
   }),
+  kubernetesEventsComponent: setting({
+    flag: "kubernetes-events-component",
+    env: ["NTHD_KUBERNETES_EVENTS_COMPONENT"],
+    parse: oneOf(EVENT_COMPONENTS),
+    default: "nthd",
+    group: "observe",
+    description:
+      "source.component of the Events nthd writes. aws-node-termination-handler keeps Event filters written for NTH matching.",
+  }),
+  enableActionsNodeMetric: setting({
+    flag: "enable-actions-node-metric",
+    env: ["NTHD_ENABLE_ACTIONS_NODE_METRIC"],
+    parse: bool,
+    default: false,
+    group: "observe",
+    description:
+      "Export NTH's actions_node_total (a series per node and event). Off by default: NTH deprecated it because its series grow without bound; nthd keeps at most the 1000 newest.",
+  }),
   kubernetesEventsExtraAnnotations: setting({
     flag: "kubernetes-events-extra-annotations",
     env: ["KUBERNETES_EVENTS_EXTRA_ANNOTATIONS"],
@@ -686,10 +710,11 @@ export const SETTINGS = {
   webhookProxy: setting({
     flag: "webhook-proxy",
     env: ["WEBHOOK_PROXY"],
-    parse: url,
+    parse: proxyUrl,
     default: "",
     group: "webhook",
-    description: "HTTP(S) proxy for the webhook.",
+    description:
+      "HTTP(S) proxy for the webhook; tcp://host:port (NTH's example) means an HTTP proxy.",
   }),
   webhookHeaders: setting({
     flag: "webhook-headers",
@@ -737,13 +762,15 @@ export function modeOf(config: Pick<Config, "mode" | "enableSqsTerminationDraini
 export const CHECKS: readonly Check<Config>[] = [
   {
     setting: "heartbeatUntilSeconds",
-    rule: "needs HEARTBEAT_INTERVAL as well",
+    rule: "needs HEARTBEAT_INTERVAL in seconds as well",
     holds: ({ config, given }) =>
-      !given.has("heartbeatUntilSeconds") || config.heartbeatIntervalSeconds !== -1,
+      !given.has("heartbeatUntilSeconds") || typeof config.heartbeatIntervalSeconds === "number",
   },
   {
     setting: "heartbeatIntervalSeconds",
     rule: "must not exceed HEARTBEAT_UNTIL",
-    holds: ({ config }) => config.heartbeatIntervalSeconds <= config.heartbeatUntilSeconds,
+    holds: ({ config }) =>
+      typeof config.heartbeatIntervalSeconds !== "number" ||
+      config.heartbeatIntervalSeconds <= config.heartbeatUntilSeconds,
   },
 ];

@@ -33,6 +33,8 @@ export interface SettingSpec<T> {
   readonly requiredIn?: Mode;
   /** Start-up fails when the setting is given a non-default value in any other mode. */
   readonly onlyIn?: Mode;
+  /** Values that switch the setting off, accepted in any mode (NTH's -1 in both modes' charts). */
+  readonly inert?: readonly NoInfer<T>[];
   readonly group: SettingGroup;
   readonly description: string;
 }

@@ -44,6 +44,9 @@ export interface Announcer {
   settled(notice: Notice, nodeName: string, r: DrainReport, log: Logger): void;
 }
 
+/** The node and event an action was for (NTH's actions_node_total labels). */
+const on = (w: Work) => ({ nodeName: w.nodeName, eventId: w.notice.id });
+
 export function createAnnouncer(deps: {
   events: DrainEvents;
   clock: () => Date;
@@ -53,7 +56,17 @@ export function createAnnouncer(deps: {
   return {
     cordoned(w, fresh, node, log) {
       if (fresh) countInterruption(w.notice.kind, poolOf(node, w.notice));
-      countAction(w.notice.kind, "cordon", "success");
+      if (w.action === "drain") {
+        // The marks a drain starts with (record, notice taint, load-balancer exclusion)
+        // are NTH's pre-drain step; nthd writes them in the cordon's patch.
+        countAction(w.notice.kind, "pre-drain", "success", on(w));
+        events.step(
+          w.nodeName,
+          STEP_REASONS.preDrain,
+          `marked for ${w.notice.kind} notice ${w.notice.id}`,
+        );
+      }
+      countAction(w.notice.kind, "cordon", "success", on(w));
       if (w.drainAt === undefined) {
         observeCordoned(w.notice, clock());
         events.notice(w.nodeName, w.notice);
@@ -75,7 +88,7 @@ export function createAnnouncer(deps: {
 
     drainEnded(w, r, log) {
       const ok = r.result === "drained";
-      countAction(w.notice.kind, "cordon-and-drain", ok ? "success" : "error");
+      countAction(w.notice.kind, "cordon-and-drain", ok ? "success" : "error", on(w));
       if (ok) {
         // Notice-to-drained measures reaction time; a drain scheduled days
         // after its notice would only blur that.
@@ -96,7 +109,11 @@ export function createAnnouncer(deps: {
     },
 
     failed(w, err, wasRecorded) {
-      countAction(w.notice.kind, wasRecorded ? "cordon-and-drain" : "cordon", "error");
+      if (!wasRecorded && w.action === "drain") {
+        countAction(w.notice.kind, "pre-drain", "error", on(w));
+        events.step(w.nodeName, STEP_REASONS.preDrainError, errorMessage(err));
+      }
+      countAction(w.notice.kind, wasRecorded ? "cordon-and-drain" : "cordon", "error", on(w));
       countDrain(
         w.notice.kind,
         "failed",
@@ -119,7 +136,7 @@ export function createAnnouncer(deps: {
     },
 
     uncordon(notice, nodeName, outcome, detail) {
-      countAction(notice.kind, "uncordon", outcome);
+      countAction(notice.kind, "uncordon", outcome, { nodeName, eventId: notice.id });
       if (outcome === "success") {
         events.step(
           nodeName,

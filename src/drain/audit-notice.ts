@@ -57,7 +57,9 @@ export function auditNoticeSeconds(
   given?: number,
 ): { ok: true; seconds: number } | { ok: false; message: string } {
   const notice = AUDIT_NOTICES[kind];
-  if (actionFor({ kind, action: notice.action }, config) !== "drain") {
+  // IMDS's rule for rebalance recommendations (cordon unless ENABLE_REBALANCE_DRAINING); a
+  // recommendation routed to the queue drains, as NTH's queue processor does.
+  if (actionFor({ kind, action: notice.action, source: "imds" }, config) !== "drain") {
     const why =
       kind === "asg-launch"
         ? "a launch notice changes nothing on a node"

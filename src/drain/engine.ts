@@ -38,6 +38,8 @@ import {
 } from "./context.ts";
 import { createDuties } from "./duties.ts";
 import { createDrainEvents } from "./events.ts";
+import type { RebootDecision } from "./nth-marks.ts";
+import { releaseNthRebootMarks } from "./nth-reboot.ts";
 import { joinPatch, readRecord } from "./record.ts";
 import { updateNode } from "./record-write.ts";
 import { release } from "./release.ts";
@@ -84,6 +86,13 @@ export interface DrainEngine {
   resume(opts?: { nodeName?: string }): Promise<ResumedWork[]>;
   /** Nodes with work in progress. */
   active(): string[];
+  /**
+   * IMDS mode start-up: gives the node back if aws-node-termination-handler
+   * cordoned it for a scheduled reboot that has since happened (nth-marks.ts).
+   */
+  afterReboot(nodeName: string, uptimeSeconds: number): Promise<RebootDecision["kind"]>;
+  /** A source keeps failing: a MonitorError Warning Event on the node it watches for. */
+  monitorError(nodeName: string, message: string): void;
   /**
    * Lets cordons build on the informer's copy of the node instead of reading
    * it first: one API request per cordon instead of two when a thousand
@@ -265,6 +274,10 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
       resumeRecorded(ctx, { ...opts, busy: (n) => closed || works.has(n), start, duties }),
 
     active: () => [...works.keys()],
+
+    afterReboot: (nodeName, uptimeSeconds) => releaseNthRebootMarks(ctx, nodeName, uptimeSeconds),
+
+    monitorError: (nodeName, message) => events.step(nodeName, "MonitorError", message),
 
     useNodeCache(cache) {
       ctx.nodeCache = cache;

@@ -1,9 +1,11 @@
 /**
  * Every Kubernetes Event the drain engine writes, built in one place.
  * Reasons follow aws-node-termination-handler so existing alerts match:
- * the notice's own reason (SpotInterruption, ScheduledEvent, ...), then the
- * steps Cordon, CordonAndDrain, PostDrain, CancelDrain, Uncordon (each with
- * an ...Error variant), and PodEviction on each evicted pod.
+ * the notice's own reason (SpotInterruption, ScheduledEvent, ...,
+ * UnknownInterruption for kinds NTH has no name for), then the steps
+ * PreDrain, Cordon, CordonAndDrain, PostDrain, CancelDrain, Uncordon (each
+ * with an ...Error variant), MonitorError when a source keeps failing, and
+ * PodEviction on each evicted pod.
  * Events are best effort: a failure is logged and never fails a drain.
  */
 import type { Logger } from "pino";
@@ -16,6 +18,9 @@ import type { PodRef } from "./planner.ts";
 import { eventType, KIND_POLICY } from "./policy.ts";
 
 export const STEP_REASONS = {
+  monitorError: "MonitorError",
+  preDrain: "PreDrain",
+  preDrainError: "PreDrainError",
   cordon: "Cordon",
   cordonError: "CordonError",
   drain: "CordonAndDrain",
@@ -40,6 +45,8 @@ export interface DrainEvents {
 }
 
 const WARNING_STEPS: ReadonlySet<string> = new Set([
+  STEP_REASONS.monitorError,
+  STEP_REASONS.preDrainError,
   STEP_REASONS.cordonError,
   STEP_REASONS.drainError,
   STEP_REASONS.postDrainError,
@@ -51,7 +58,11 @@ export function createDrainEvents(deps: {
   kube: KubeClient;
   config: Pick<
     Config,
-    "emitKubernetesEvents" | "kubernetesEventsExtraAnnotations" | "dryRun" | "podName"
+    | "emitKubernetesEvents"
+    | "kubernetesEventsExtraAnnotations"
+    | "kubernetesEventsComponent"
+    | "dryRun"
+    | "podName"
   >;
   log: Logger;
   clock: () => Date;
@@ -75,6 +86,7 @@ export function createDrainEvents(deps: {
         message,
         annotations: config.kubernetesEventsExtraAnnotations,
         instance: config.podName,
+        component: config.kubernetesEventsComponent,
       },
       clock(),
     );

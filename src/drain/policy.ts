@@ -62,9 +62,11 @@ export const KIND_POLICY: Readonly<Record<NoticeKind, KindPolicy>> = {
     eventReason: "StateChange",
     severity: "critical",
   },
+  // NTH has no such kind: its reason for an interruption it cannot name (the Event's
+  // message names the kind).
   "capacity-reservation-interruption": {
     taintKey: TAINT_CAPACITY_RESERVATION,
-    eventReason: "CapacityReservationInterruption",
+    eventReason: "UnknownInterruption",
     severity: "critical",
   },
 };
@@ -75,12 +77,14 @@ export type EngineAction = "drain" | "cordon" | "uncordon" | "none";
 /**
  * The action for a notice under the given settings. Pure.
  * - `complete-launch` is the queue source's business: nothing to do on a node.
- * - A rebalance recommendation only drains with `enable-rebalance-draining`;
- *   otherwise it cordons (NTH's rebalance monitoring).
+ * - A rebalance recommendation from IMDS only drains with
+ *   `enable-rebalance-draining`; otherwise it cordons (NTH's rebalance
+ *   monitoring). From the queue it drains, as NTH's queue processor does: the
+ *   queue only carries them when a rule routes them there.
  * - `cordon-only` turns every drain into a cordon.
  */
 export function actionFor(
-  notice: Pick<Notice, "kind" | "action">,
+  notice: Pick<Notice, "kind" | "action" | "source">,
   config: Pick<Config, "cordonOnly" | "enableRebalanceDraining">,
 ): EngineAction {
   switch (notice.action) {
@@ -90,18 +94,12 @@ export function actionFor(
       return "uncordon";
     case "cordon":
       // Sources report a rebalance recommendation as a cordon (what AWS
-      // asks for); ENABLE_REBALANCE_DRAINING upgrades it to a drain.
-      if (
-        notice.kind === "rebalance-recommendation" &&
-        config.enableRebalanceDraining &&
-        !config.cordonOnly
-      ) {
-        return "drain";
-      }
+      // asks for); ENABLE_REBALANCE_DRAINING, or the queue, upgrades it to a drain.
+      if (rebalanceDrains(notice, config) && !config.cordonOnly) return "drain";
       return "cordon";
     case "drain":
       if (config.cordonOnly) return "cordon";
-      if (notice.kind === "rebalance-recommendation" && !config.enableRebalanceDraining) {
+      if (notice.kind === "rebalance-recommendation" && !rebalanceDrains(notice, config)) {
         return "cordon";
       }
       return "drain";
@@ -110,6 +108,16 @@ export function actionFor(
       return unhandled;
     }
   }
+}
+
+function rebalanceDrains(
+  notice: Pick<Notice, "kind" | "source">,
+  config: Pick<Config, "enableRebalanceDraining">,
+): boolean {
+  return (
+    notice.kind === "rebalance-recommendation" &&
+    (notice.source === "queue" || config.enableRebalanceDraining)
+  );
 }
 
 /**

@@ -5,7 +5,10 @@
  */
 import type { CoreV1Event, V1ObjectReference } from "@kubernetes/client-node";
 
-/** source.component and reportingController of every Event nthd writes. */
+/**
+ * source.component and reportingComponent of the Events nthd writes unless
+ * the caller names another (NTHD_KUBERNETES_EVENTS_COMPONENT).
+ */
 export const EVENT_COMPONENT = "nthd";
 
 export interface EventInput {
@@ -17,6 +20,8 @@ export interface EventInput {
   readonly instance?: string;
   /** Host the subject runs on, for source.host. */
   readonly host?: string;
+  /** source.component; nthd's name when absent. */
+  readonly component?: string;
 }
 
 /** Event messages are capped by the API server at 1 KiB for events.k8s.io; keep core ones short too. */
@@ -28,6 +33,7 @@ export function buildEvent(
   now: Date,
 ): { namespace: string; event: CoreV1Event } {
   const namespace = subject.namespace ?? "default";
+  const component = input.component ?? EVENT_COMPONENT;
   const message =
     input.message.length > MAX_MESSAGE
       ? `${input.message.slice(0, MAX_MESSAGE - 1)}…`
@@ -48,9 +54,9 @@ export function buildEvent(
       type: input.type,
       reason: input.reason,
       message,
-      source: { component: EVENT_COMPONENT, ...(input.host ? { host: input.host } : {}) },
-      reportingComponent: EVENT_COMPONENT,
-      reportingInstance: input.instance || EVENT_COMPONENT,
+      source: { component, ...(input.host ? { host: input.host } : {}) },
+      reportingComponent: component,
+      reportingInstance: input.instance || component,
       firstTimestamp: now,
       lastTimestamp: now,
       count: 1,

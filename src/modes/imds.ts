@@ -7,6 +7,7 @@ import { createImdsClient, type MetadataReader } from "../sources/imds/client.ts
 import { type InstanceFacts, readInstanceFacts } from "../sources/imds/facts.ts";
 import { startImdsSource } from "../sources/imds/poller.ts";
 import type { ModeContext } from "./context.ts";
+import { DEFAULT_UPTIME_FILE, readUptimeSeconds } from "./uptime.ts";
 
 /**
  * The API server is shared by the fleet: after an outage a thousand nodes
@@ -58,6 +59,8 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
     );
     readiness.set("source", true);
     setImmediate(collectStartupGarbage);
+    // One MonitorError Event per monitor and distinct error, as the poller logs them.
+    const lastError = new Map<string, string>();
     await startImdsSource({
       client,
       config,
@@ -67,6 +70,12 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
       signal,
       nodeName,
       handle: ctx.handle,
+      onError: (monitor, err) => {
+        const text = errorMessage(err);
+        if (lastError.get(monitor) === text) return;
+        lastError.set(monitor, text);
+        ctx.engine.monitorError(nodeName, `${monitor} monitor: ${text}`);
+      },
     });
   }
   life.abort();
@@ -124,6 +133,14 @@ async function nodeThenResume(
   }, options);
   if (found === undefined) return;
   if (relog.failed()) log.info("API server answers; node found");
+  // A node aws-node-termination-handler cordoned for a scheduled reboot is given back
+  // once the host has rebooted: the handler that starts after the reboot does it.
+  const uptimeFile = ctx.loaded.config.uptimeFromFile || DEFAULT_UPTIME_FILE;
+  try {
+    await ctx.engine.afterReboot(nodeName, await readUptimeSeconds(uptimeFile));
+  } catch (err) {
+    log.warn({ file: uptimeFile, err: errorMessage(err) }, "cannot read the host's uptime");
+  }
   // Finish what an earlier nthd on this node had started (cordon, drain).
   const resumed = await retryUntil(() => ctx.engine.resume({ nodeName }), options);
   if (resumed !== undefined && resumed.length > 0) {

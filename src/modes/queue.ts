@@ -11,6 +11,7 @@ import { startQueueSource } from "../sources/queue/consumer.ts";
 import { createLifecycleActions } from "../sources/queue/lifecycle-actions.ts";
 import { createLifecycleDuties } from "../sources/queue/lifecycle-duties.ts";
 import { nodeLookupFrom } from "../sources/queue/resolve.ts";
+import { checkPermissions } from "./aws-permissions.ts";
 import type { ModeContext } from "./context.ts";
 
 /**
@@ -33,6 +34,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
   }
   const log = ctx.log.child({ source: "queue" });
   const aws = createAwsClients(config);
+  const permissions = await checkPermissions(aws, config.queueUrl, log);
 
   const nodes = createNodeIndex(ctx.kube, {
     onError: (err) => log.warn({ err: errorMessage(err) }, "node watch failed; restarting"),
@@ -87,6 +89,8 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
         ctx.kube.getNode(config.nodeName || "nthd-api-health-probe", { signal, lane: "urgent" }),
       log,
       signal: ctx.signal,
+      denied: permissions.denied,
+      onDenied: permissions.refused,
     });
   } finally {
     stopAudit.abort();

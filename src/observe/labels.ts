@@ -164,3 +164,15 @@ export function poolValue(raw: string | undefined): string {
   // ASG names may be up to 255 characters; cap so one odd value cannot bloat every scrape.
   return value.length > 128 ? value.slice(0, 128) : value;
 }
+
+/** IAM actions queue mode uses (src/aws/permissions.ts explains each). */
+export const AWS_PERMISSIONS = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:ChangeMessageVisibility",
+  "ec2:DescribeInstances",
+  "autoscaling:CompleteLifecycleAction",
+  "autoscaling:DescribeLifecycleHooks",
+  "autoscaling:RecordLifecycleActionHeartbeat",
+] as const;
+export type AwsPermission = (typeof AWS_PERMISSIONS)[number];

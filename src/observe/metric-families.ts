@@ -23,12 +23,18 @@ const histogram = <L extends string>(
 
 // --- aws-node-termination-handler compatible ---------------------------------
 // Same names and labels as NTH so its dashboards keep working. NTH's
-// `actions_node_total{node_name,node_event_id}` is deliberately not exported.
+// `actions_node_total{node_name,node_event_id}` is only counted when
+// NTHD_ENABLE_ACTIONS_NODE_METRIC is on (metrics.ts caps its series).
 
 export const nthActions = counter(
   "actions_total",
   "Number of actions taken on nodes (NTH compatible).",
   ["node_action", "node_status"],
+);
+export const nthActionsNode = counter(
+  "actions_node_total",
+  "Number of actions per node and event (NTH compatible; unbounded in NTH, capped here).",
+  ["node_action", "node_name", "node_event_id", "node_status"],
 );
 export const nthEventErrors = counter(
   "events_error_total",
@@ -44,6 +50,14 @@ export const nthTaggedNodes = gauge(
   "nth_tagged_nodes",
   "Cluster nodes whose instance carries the managed tag (queue mode, NTH compatible).",
   [],
+);
+
+// --- AWS permissions ---------------------------------------------------------
+
+export const awsPermissionMissing = gauge(
+  "nthd_aws_permission_missing",
+  "1 when an IAM action nthd uses was refused (start-up probe or a refused call), 0 when it was allowed; docs/kops.md and nthd doctor say what stops working without it.",
+  ["action"],
 );
 
 // --- notices and actions -----------------------------------------------------

@@ -1,10 +1,12 @@
 import type { Notice, NoticeKind, NoticeSource } from "../notice.ts";
+import { NOTICE_KINDS } from "../notice.ts";
 import type {
   ActionName,
   ActionResult,
   AuditRunResult,
   AwsCallResult,
   AwsOperation,
+  AwsPermission,
   BodySource,
   DrainFailureReason,
   DrainOutcome,
@@ -20,7 +22,21 @@ import type {
   WebhookAttemptResult,
   WebhookResult,
 } from "./labels.ts";
-import { IMDS_MONITOR_NTH_NAME, NTH_NODE_ACTIONS, poolValue } from "./labels.ts";
+import {
+  AWS_OPERATIONS,
+  DRAIN_FAILURE_REASONS,
+  DRAIN_OUTCOMES,
+  IMDS_ERROR_REASONS,
+  IMDS_MONITOR_NTH_NAME,
+  IMDS_MONITORS,
+  NTH_NODE_ACTIONS,
+  PARSE_ERROR_STAGES,
+  poolValue,
+  QUEUE_DELETE_REASONS,
+  QUEUE_LEAVE_REASONS,
+  WEBHOOK_ATTEMPT_RESULTS,
+  WEBHOOK_RESULTS,
+} from "./labels.ts";
 
 /**
  * The typed `count…`/`observe…`/`set…` recorders every module counts through;
@@ -88,12 +104,55 @@ export function countNoticeReceived(kind: NoticeKind, source: NoticeSource): voi
   record((f) => f.noticesReceived.inc({ kind, source }));
 }
 
-/** Counts an action on both the nthd counter and, for NTH's five actions, NTH's counter. */
-export function countAction(kind: NoticeKind, action: ActionName, result: ActionResult): void {
+/** NTH's per-node, per-event counter: off unless configured, and capped when on. */
+const ACTIONS_NODE_MAX_SERIES = 1000;
+let actionsNodeOn = false;
+/** Label sets of actions_node_total, oldest first, so the oldest is dropped at the cap. */
+const actionsNodeSeries = new Map<string, Record<string, string>>();
+
+/** NTHD_ENABLE_ACTIONS_NODE_METRIC: start counting actions_node_total. */
+export function enableActionsNodeMetric(on = true): void {
+  actionsNodeOn = on;
+}
+
+function countActionOnNode(f: MetricFamilies, labels: Record<string, string>): void {
+  const key = JSON.stringify(labels);
+  if (!actionsNodeSeries.has(key)) {
+    actionsNodeSeries.set(key, labels);
+    if (actionsNodeSeries.size > ACTIONS_NODE_MAX_SERIES) {
+      const [oldest, oldestLabels] = actionsNodeSeries.entries().next().value as [
+        string,
+        Record<string, string>,
+      ];
+      actionsNodeSeries.delete(oldest);
+      f.nthActionsNode.remove(oldestLabels);
+    }
+  }
+  f.nthActionsNode.inc(labels);
+}
+
+/**
+ * Counts an action on both the nthd counter and, for NTH's five actions, NTH's
+ * counter (and NTH's per-node counter when it is on: `on` names the node and event).
+ */
+export function countAction(
+  kind: NoticeKind,
+  action: ActionName,
+  result: ActionResult,
+  on?: { readonly nodeName: string; readonly eventId: string },
+): void {
   record((f) => {
     f.actions.inc({ kind, action, result });
     if (result !== "dry-run" && NTH_ACTION_SET.has(action)) {
       f.nthActions.inc({ node_action: action as NthNodeAction, node_status: result });
+      if (actionsNodeOn && on !== undefined) {
+        countActionOnNode(f, {
+          node_action: action,
+          node_name: on.nodeName,
+          node_event_id: on.eventId,
+          node_status: result,
+        });
+      }
     }
   });
 }
@@ -268,4 +327,41 @@ export function setReadinessCheck(check: string, ok: boolean | undefined): void 
 
 export function setReady(ready: boolean): void {
   record((f) => f.ready.set(ready ? 1 : 0));
+}
+
+/** Whether an IAM action nthd uses is refused (1) or allowed (0). */
+export function setAwsPermissionMissing(action: AwsPermission, missing: boolean): void {
+  record((f) => f.awsPermissionMissing.set({ action }, missing ? 1 : 0));
+}
+
+/**
+ * Creates at zero the series alerts and dashboards select by a label value
+ * (`nthd_drains_total{outcome="failed"}`, the queue's leave reasons, ...).
+ * A counter series that appears only at its first increment hides that
+ * first increment from increase() and rate(), and an alert over it has
+ * nothing to evaluate until something has already gone wrong. Only the
+ * running mode's series; bounded by the vocabularies in labels.ts.
+ */
+export function initializeSeries(mode: NoticeSource): void {
+  record((f) => {
+    for (const kind of NOTICE_KINDS) {
+      for (const outcome of DRAIN_OUTCOMES) f.drains.inc({ kind, outcome }, 0);
+      f.evictionsBlockedByPdb.inc({ kind }, 0);
+    }
+    for (const reason of DRAIN_FAILURE_REASONS) f.drainFailures.inc({ reason }, 0);
+    for (const result of WEBHOOK_RESULTS) f.webhooks.inc({ result }, 0);
+    for (const result of WEBHOOK_ATTEMPT_RESULTS) f.webhookAttempts.inc({ result }, 0);
+    for (const stage of PARSE_ERROR_STAGES) f.messageParseErrors.inc({ source: mode, stage }, 0);
+    if (mode === "queue") {
+      for (const reason of QUEUE_DELETE_REASONS) f.queueMessagesDeleted.inc({ reason }, 0);
+      for (const reason of QUEUE_LEAVE_REASONS) f.queueMessagesLeft.inc({ reason }, 0);
+      for (const operation of AWS_OPERATIONS) f.awsApiThrottles.inc({ operation }, 0);
+      f.nthEventErrors.inc({ event_error_where: "SQS_MONITOR" }, 0);
+    } else {
+      for (const monitor of IMDS_MONITORS) {
+        for (const reason of IMDS_ERROR_REASONS) f.imdsRequestErrors.inc({ monitor, reason }, 0);
+        f.nthEventErrors.inc({ event_error_where: IMDS_MONITOR_NTH_NAME[monitor] }, 0);
+      }
+    }
+  });
 }

@@ -22,6 +22,12 @@ export interface Ignored {
 export interface Malformed {
   readonly ok: false;
   readonly error: string;
+  /**
+   * Where it failed, for the parse-error metric: decoding the body (json),
+   * its envelope or shape (envelope), or the kind's own fields (schema, the
+   * default).
+   */
+  readonly stage?: "json" | "envelope" | "schema";
 }
 
 export interface Found {
@@ -45,8 +51,8 @@ export function ignored(reason: string): Ignored {
   return { ok: false, ignore: reason };
 }
 
-export function malformed(reason: string): Malformed {
-  return { ok: false, error: reason };
+export function malformed(reason: string, stage?: Malformed["stage"]): Malformed {
+  return stage === undefined ? { ok: false, error: reason } : { ok: false, error: reason, stage };
 }
 
 /** Notices to act on; empty warnings are left out, so a clean parse has none. */
@@ -68,6 +74,6 @@ export function found(
 /** The same failure, its reason prefixed with where it was found ("SNS envelope: …"). */
 export function prefixed(failure: Ignored | Malformed, where: string): Ignored | Malformed {
   return "error" in failure
-    ? malformed(`${where}: ${failure.error}`)
+    ? malformed(`${where}: ${failure.error}`, failure.stage)
     : ignored(`${where}: ${failure.ignore}`);
 }

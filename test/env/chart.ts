@@ -147,11 +147,34 @@ export async function chartIdentity(
   const clusterRole = editRole ? editRole(rbac.clusterRole) : rbac.clusterRole;
   const deleteRbac = await createChartRbac({ ...rbac, clusterRole }, kc);
   const name = rbac.serviceAccount.metadata?.name ?? "";
-  const dir = mkdtempSync(join(tmpdir(), "nthd-rbac-"));
-  const cleanup = async () => {
+  try {
+    const sa = await serviceAccountKubeconfig(namespace, name, kc);
+    return {
+      user: sa.user,
+      kubeconfig: sa.kubeconfig,
+      cleanup: async () => {
+        await deleteRbac();
+        sa.cleanup();
+      },
+    };
+  } catch (err) {
     await deleteRbac();
-    rmSync(dir, { recursive: true, force: true });
-  };
+    throw err;
+  }
+}
+
+/**
+ * A kubeconfig holding only a bound token (TokenRequest API) of an existing
+ * ServiceAccount: server and CA come from the admin kubeconfig, nothing else
+ * does, so a program using it acts exactly under that ServiceAccount's RBAC.
+ */
+export async function serviceAccountKubeconfig(
+  namespace: string,
+  name: string,
+  kc: KubeConfig = kubeConfig(),
+): Promise<{ user: string; kubeconfig: string; cleanup(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "nthd-rbac-"));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {
     const minted = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
       name,
@@ -185,7 +208,7 @@ current-context: nthd
     );
     return { user: `system:serviceaccount:${namespace}:${name}`, kubeconfig, cleanup };
   } catch (err) {
-    await cleanup();
+    cleanup();
     throw err;
   }
 }

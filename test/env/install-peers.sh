@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds (once per machine) every real peer the test ground runs, into
 # $NTHD_CACHE/bin/<name>-<version>. Only the Go module proxy and PyPI are used.
-# Usage: install-peers.sh [kube|etcd|kwok|aemm|moto|helm|promtool|kubeconform|toxiproxy ...]   (default: all)
+# Usage: install-peers.sh [kube|kubectl|etcd|kwok|aemm|moto|helm|promtool|prometheus|kubeconform|actionlint|toxiproxy ...]
+# (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.sh
@@ -56,6 +57,23 @@ GO
   done
 }
 
+# kubectl from the same wrapper module as the control plane (kOps switch-over tests run the
+# documented kubectl commands). It shares kube's build directory, so it takes kube's lock.
+build_kubectl() {
+  local v="$KUBE_VERSION"
+  [[ -x "$bin/kubectl-$v" ]] && { log "kubectl $v: cached"; return; }
+  (
+    flock 8
+    build_kube
+    log "kubectl $v: compiling"
+    local minor="${v#v1.}"
+    minor="${minor%%.*}"
+    local ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$v"
+    (cd "$NTHD_CACHE/build/kube-$v" && go build -trimpath -ldflags "$ld" -o "$bin/kubectl-$v.tmp" k8s.io/kubernetes/cmd/kubectl)
+    mv "$bin/kubectl-$v.tmp" "$bin/kubectl-$v"
+  ) 8>"$NTHD_CACHE/.install-kube.lock"
+}
+
 build_etcd() {
   local v="$ETCD_VERSION"
   [[ -x "$bin/etcd-$v" ]] && { log "etcd $v: cached"; return; }
@@ -93,6 +111,10 @@ build_kwok() {
 build_aemm() { go_install ec2-metadata-mock github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock "$AEMM_VERSION"; }
 build_helm() { go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"; }
 build_promtool() { go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMTOOL_VERSION"; }
+# The Prometheus server (API only: the web UI's assets are not embedded without the
+# builtinassets tag, and the tests need none of it).
+build_prometheus() { go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION"; }
+build_actionlint() { go_install actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION"; }
 build_kubeconform() { go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"; }
 
 build_moto() {
@@ -106,7 +128,7 @@ build_moto() {
 }
 
 peers=("$@")
-[[ ${#peers[@]} -eq 0 ]] && peers=(moto aemm kwok etcd helm promtool kubeconform toxiproxy kube)
+[[ ${#peers[@]} -eq 0 ]] && peers=(moto aemm kwok etcd helm promtool kubeconform actionlint toxiproxy kube kubectl prometheus)
 # One installer per peer at a time (parallel runs share the cache).
 for p in "${peers[@]}"; do
   (

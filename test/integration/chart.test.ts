@@ -310,12 +310,23 @@ describe("queue mode", () => {
     assert.match(renderError(["--set", "mode=queue"]), /queueURL is required in queue mode/);
   });
 
-  test("one replica renders no PodDisruptionBudget (it would block every drain)", () => {
-    const single = render([...args, "--set", "replicas=1"]);
+  test("one replica renders no minAvailable PodDisruptionBudget (it would block every drain)", () => {
+    const single = render([
+      ...args,
+      "--set",
+      "replicas=1",
+      "--set",
+      "podDisruptionBudget.maxUnavailable=null",
+      "--set",
+      "podDisruptionBudget.minAvailable=1",
+    ]);
     assert.equal(
       single.some((o) => o.kind === "PodDisruptionBudget"),
       false,
     );
+    // maxUnavailable never blocks the one replica: kept, as kOps' addon has it.
+    const kept = render([...args, "--set", "replicas=1"]);
+    assert.equal(find(kept, "PodDisruptionBudget").spec.maxUnavailable, 1);
   });
 });
 
@@ -459,6 +470,7 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
     ],
     ...["enableRebalanceMonitoring=true", "enableRebalanceDraining=true", "logLevel=debug"],
     ...["jsonLogging=false", "logFormatVersion=1", "emitKubernetesEvents=true"],
+    ...["kubernetesEventsComponent=aws-node-termination-handler", "enableActionsNodeMetric=true"],
     ...["kubernetesEventsExtraAnnotations.team=a", "webhookURL=https://h.example.com/x"],
     ...["webhookProxy=http://p.example.com:3128", "webhookTemplate=x", "webhookHeaders.X-A=b"],
     ...["webhookTemplateConfigMapName=cm", "webhookTemplateConfigMapKey=k"],
@@ -604,7 +616,7 @@ describe("kOps manifests", () => {
     })) {
       assert.equal(env[name], value, name);
     }
-    assert.equal(env.HEARTBEAT_INTERVAL, undefined, "heartbeats stay off");
+    assert.equal(env.HEARTBEAT_INTERVAL, undefined, "nthd's default: heartbeats from the hook");
   });
 
   test("IMDS mode: a DaemonSet on the host network with the spec's switches", () => {
@@ -617,7 +629,7 @@ describe("kOps manifests", () => {
     });
     const env = envValues(objects);
     assert.equal(env.ENABLE_SPOT_INTERRUPTION_DRAINING, "true");
-    assert.equal(env.ENABLE_ASG_LIFECYCLE_DRAINING, "false");
+    assert.equal(env.ENABLE_ASG_LIFECYCLE_DRAINING, "true", "kOps' IMDS mode watches it");
     assert.equal(env.QUEUE_URL, undefined);
   });
 

@@ -64,8 +64,9 @@ describe("nthd audit arguments", () => {
       [["--notice-seconds", "0"], /a number from 1/],
       [["--notice-seconds", "abc"], /a number/],
       [["-l", "app in (a"], /--selector: unbalanced/],
-      [["--frobnicate"], /Unknown option/],
-      [["node-1"], /Unexpected argument|positional/i],
+      [["--frobnicate"], /^unknown option '--frobnicate'/],
+      [["--jsno"], /did you mean --json\?/],
+      [["node-1"], /^unexpected argument 'node-1'$/],
     ] as const) {
       const r = parseAuditArgs(argv);
       assert.equal(r.ok, false, argv.join(" "));

@@ -67,15 +67,17 @@ describe("kOps spec.nodeTerminationHandler to chart values", () => {
           enableSpotInterruptionDraining: false,
           enableScheduledEventDraining: true,
           memoryLimit: "100Mi",
-          version: "0.2.0",
         },
       }),
     );
     assert.equal(mode, "imds");
+    // The queue processor's control-plane placement does not apply to the DaemonSet.
+    assert.equal(values.nodeSelector, null);
+    assert.equal(values.tolerations, null);
     assert.equal(values.enableSpotInterruptionDraining, false);
     assert.equal(values.enableScheduledEventDraining, true);
     assert.equal(values.queueURL, undefined);
-    assert.deepEqual(values.image, { tag: "0.2.0" });
+    assert.deepEqual(values.image, {});
     assert.deepEqual(values.resources, {
       requests: { cpu: "50m", memory: "64Mi" },
       limits: { memory: "100Mi" },
@@ -132,6 +134,25 @@ describe("kOps spec.nodeTerminationHandler to chart values", () => {
         webhookTemplate: '{"text":"{{ .Kind }}"}',
       },
     );
+  });
+
+  test("kOps' version names an NTH release: not copied into the image tag, said in a note", () => {
+    const result = mapped(cluster({ nodeTerminationHandler: { version: "v1.25.6" } }));
+    assert.deepEqual(result.values.image, {});
+    assert.equal(result.notes.length, 1);
+    assert.match(result.notes[0] ?? "", /v1\.25\.6 .*--tag/);
+    const tagged = kopsValues(cluster(), { imageTag: "0.2.0" });
+    assert.ok(tagged.ok);
+    assert.deepEqual(tagged.values.image, { tag: "0.2.0" });
+    assert.deepEqual(tagged.notes, []);
+  });
+
+  test("IRSA lifts the control-plane placement, as kOps does; without it the placement stays", () => {
+    const irsa = mapped(cluster({ iam: { useServiceAccountExternalPermissions: true } }));
+    assert.ok("nodeSelector" in irsa.values && irsa.values.nodeSelector === null);
+    assert.ok("tolerations" in irsa.values && irsa.values.tolerations === null);
+    const plain = mapped(cluster());
+    assert.equal("nodeSelector" in plain.values, false);
   });
 
   test("disabled renders nothing, with the reason", () => {

@@ -193,13 +193,34 @@ function promises(accepts: string): { ok: string[]; refused: string[]; bounds: s
       bounds: [m[1], m[2]] as string[],
     };
   }
-  if (/^\w+(\|\w+)+$/.test(accepts)) {
+  m = /^negative or integer 0\.\.(\d+)$/.exec(accepts);
+  if (m) {
+    return {
+      ok: ["0", m[1] as string, "-1"],
+      refused: [String(Number(m[1]) + 1), "x"],
+      bounds: [],
+    };
+  }
+  m = /^(\w+), (-\d+) or integer (\d+)\.\.(\d+)$/.exec(accepts);
+  if (m) {
+    const [min, max] = [Number(m[3]), Number(m[4])];
+    return {
+      ok: [m[1] as string, m[2] as string, String(min), String(max)],
+      refused: [String(min - 1), String(max + 1)],
+      bounds: [m[3], m[4]] as string[],
+    };
+  }
+  if (/^[\w-]+(\|[\w-]+)+$/.test(accepts)) {
     const values = accepts.split("|");
     return { ok: values, refused: ["bogus"], bounds: values };
   }
   const free: Record<string, { ok: string[]; refused: string[] }> = {
     text: { ok: ["any text"], refused: [] },
     "http(s) URL": { ok: ["https://example.com/x"], refused: ["ftp://example.com"] },
+    "http(s):// or tcp:// URL": {
+      ok: ["http://proxy:3128", "https://proxy"],
+      refused: ["ftp://example.com", "proxy:3128"],
+    },
     "JSON object of strings": { ok: ['{"a":"b"}'], refused: ['{"a":1}'] },
     "k=v,k2=v2": { ok: ["a=b,c=d"], refused: ["a"] },
     "IP address": { ok: ["127.0.0.1", "::", "10.0.0.5"], refused: ["localhost", "0.0.0.0:80"] },
@@ -292,7 +313,7 @@ describe("rules in the table", () => {
     refused(
       [],
       { ...QUEUE, HEARTBEAT_UNTIL: "600" },
-      /^invalid setting HEARTBEAT_UNTIL="600": needs HEARTBEAT_INTERVAL as well$/,
+      /^invalid setting HEARTBEAT_UNTIL="600": needs HEARTBEAT_INTERVAL in seconds as well$/,
     );
     refused(
       [],
@@ -310,13 +331,24 @@ describe("rules in the table", () => {
     for (const check of CHECKS) assert.ok(docs.includes(check.rule), check.rule);
   });
 
+  test("NTH's meanings: -1 turns heartbeats off, any negative grace period is the pod's own, tcp:// proxies", () => {
+    const q = (env: Record<string, string>) => loadConfig([], { ...QUEUE, ...env }).config;
+    assert.equal(q({}).heartbeatIntervalSeconds, "auto");
+    assert.equal(q({ HEARTBEAT_INTERVAL: "-1" }).heartbeatIntervalSeconds, -1);
+    assert.equal(q({ POD_TERMINATION_GRACE_PERIOD: "-5" }).podTerminationGracePeriodSeconds, -1);
+    assert.equal(q({ GRACE_PERIOD: "-30" }).podTerminationGracePeriodSeconds, -1);
+    assert.equal(
+      q({ WEBHOOK_PROXY: "tcp://proxy.internal:3128" }).webhookProxy,
+      "http://proxy.internal:3128",
+    );
+  });
+
   test("a bare boolean flag is true; other flags need a value", () => {
     assert.equal(loadConfig(["--dry-run", "x"], imds).config.dryRun, true);
     assert.throws(
       () => loadConfig(["--workers"], imds),
       (err: unknown) =>
-        isNthdError(err, "USAGE") &&
-        err.message === "flag --workers needs a value (integer 1..1000)",
+        isNthdError(err, "USAGE") && err.message === "option --workers needs a value",
     );
   });
 });

@@ -33,8 +33,13 @@ describe("doctor", () => {
       rest: ["--queue-url", "http://q"],
     });
     assert.deepEqual(splitDoctorArgs(["--cluster-name"]), {
-      error: "--cluster-name needs a value",
+      error: "option --cluster-name needs a value",
     });
+    // The daemon's flags pass through in their own forms.
+    const g = splitDoctorArgs(["--enable-sqs-termination-draining", "--workers=3", "--json"]);
+    assert.ok(!("error" in g));
+    assert.deepEqual(g.rest, ["--enable-sqs-termination-draining", "--workers=3"]);
+    assert.equal(g.json, true);
   });
 
   test("a warning does not fail the run; a failure does, and its fix is printed", () => {

@@ -146,7 +146,10 @@ describe("admission: every node state against every notice kind and action", () 
   test("cordon-only turns a drain into a cordon; rebalance drains only when enabled", () => {
     const cordonOnly = admit(notice(), undefined, NOW, { ...SETTINGS, cordonOnly: true }, false);
     assert.ok(cordonOnly.kind === "start" && cordonOnly.action === "cordon");
-    const reb = notice({ kind: "rebalance-recommendation", action: "cordon" });
+    const queued = notice({ kind: "rebalance-recommendation", action: "cordon", source: "queue" });
+    const fromQueue = admit(queued, undefined, NOW, SETTINGS, false);
+    assert.ok(fromQueue.kind === "start" && fromQueue.action === "drain", "queue: as NTH");
+    const reb = notice({ kind: "rebalance-recommendation", action: "cordon", source: "imds" });
     const off = admit(reb, undefined, NOW, SETTINGS, false);
     assert.ok(off.kind === "start" && off.action === "cordon");
     const on = admit(reb, undefined, NOW, { ...SETTINGS, enableRebalanceDraining: true }, false);

@@ -51,21 +51,31 @@ describe("policy table", () => {
 
   test("actionFor applies cordon-only and rebalance draining", () => {
     const cfg = { cordonOnly: false, enableRebalanceDraining: false };
-    assert.equal(actionFor({ kind: "spot-interruption", action: "drain" }, cfg), "drain");
+    const imds = "imds" as const;
     assert.equal(
-      actionFor({ kind: "spot-interruption", action: "drain" }, { ...cfg, cordonOnly: true }),
-      "cordon",
+      actionFor({ kind: "spot-interruption", action: "drain", source: imds }, cfg),
+      "drain",
     );
-    assert.equal(actionFor({ kind: "rebalance-recommendation", action: "drain" }, cfg), "cordon");
     assert.equal(
       actionFor(
-        { kind: "rebalance-recommendation", action: "drain" },
+        { kind: "spot-interruption", action: "drain", source: imds },
+        { ...cfg, cordonOnly: true },
+      ),
+      "cordon",
+    );
+    assert.equal(
+      actionFor({ kind: "rebalance-recommendation", action: "drain", source: imds }, cfg),
+      "cordon",
+    );
+    assert.equal(
+      actionFor(
+        { kind: "rebalance-recommendation", action: "drain", source: imds },
         { ...cfg, enableRebalanceDraining: true },
       ),
       "drain",
     );
     // What both sources actually send for a rebalance recommendation: a cordon.
-    const rebalance = { kind: "rebalance-recommendation", action: "cordon" } as const;
+    const rebalance = { kind: "rebalance-recommendation", action: "cordon", source: imds } as const;
     assert.equal(actionFor(rebalance, cfg), "cordon");
     assert.equal(actionFor(rebalance, { ...cfg, enableRebalanceDraining: true }), "drain");
     assert.equal(
@@ -74,19 +84,29 @@ describe("policy table", () => {
     );
     assert.equal(
       actionFor(
-        { kind: "spot-interruption", action: "cordon" },
+        { kind: "spot-interruption", action: "cordon", source: imds },
         { ...cfg, enableRebalanceDraining: true },
       ),
       "cordon",
     );
     assert.equal(
       actionFor(
-        { kind: "scheduled-maintenance", action: "uncordon" },
+        { kind: "scheduled-maintenance", action: "uncordon", source: imds },
         { ...cfg, cordonOnly: true },
       ),
       "uncordon",
     );
-    assert.equal(actionFor({ kind: "asg-launch", action: "complete-launch" }, cfg), "none");
+    assert.equal(
+      actionFor({ kind: "asg-launch", action: "complete-launch", source: "queue" }, cfg),
+      "none",
+    );
+  });
+
+  test("from the queue a rebalance recommendation drains, as NTH's queue processor does", () => {
+    const cfg = { cordonOnly: false, enableRebalanceDraining: false };
+    const queued = { kind: "rebalance-recommendation", action: "cordon", source: "queue" } as const;
+    assert.equal(actionFor(queued, cfg), "drain");
+    assert.equal(actionFor(queued, { ...cfg, cordonOnly: true }), "cordon");
   });
 
   test("cancel families follow the taint key", () => {

@@ -29,10 +29,11 @@ describe("explain arguments", () => {
 
   it("rejects unknown flags, unknown sources, missing values and no input", () => {
     const cases: [string[], RegExp][] = [
-      [["--bogus", "f"], /unknown flag "--bogus"/],
+      [["--bogus", "f"], /^unknown option '--bogus'$/],
+      [["--jsno", "f"], /^unknown option '--jsno' \(did you mean --json\?\)$/],
       [["--source", "kafka", "f"], /"kafka" is not one of sqs, imds-spot/],
-      [["f", "--source"], /--source needs a value/],
-      [["--json=yes", "f"], /unknown flag/],
+      [["f", "--source"], /^option --source needs a value$/],
+      [["--json=maybe", "f"], /expected true or false/],
       [[], /no input/],
     ];
     for (const [args, message] of cases) {
@@ -64,13 +65,13 @@ describe("explain classification", () => {
     assert.equal(c.notices.length, 1);
   });
 
-  it("a rebalance recommendation: cordon, no deadline", () => {
+  it("a rebalance recommendation from the queue: drained, as NTH does; no deadline", () => {
     const c = classify(
       "sqs",
       fixture("sqs/eventbridge/rebalance-recommendation.derived.json"),
       OPTS,
     );
-    assert.equal(c.action, "cordon");
+    assert.equal(c.action, "drain");
     assert.equal(c.deadline, null);
   });
 

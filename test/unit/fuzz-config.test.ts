@@ -88,7 +88,7 @@ describe("configuration loader, fuzzed", () => {
               }
               seen.invalid++;
             } else if (isNthdError(err, "USAGE")) {
-              if (!/flag --/.test(err.message))
+              if (!/option|flag|argument/.test(err.message))
                 throw new Error(`USAGE without a flag: ${err.message}`);
               seen.usage++;
             } else throw err;

@@ -48,8 +48,15 @@ const commandCode = under(
   "src/setup",
   "src/select",
 );
-/** The command table: only lazy `import()`s of each command, so the daemon may load it. */
-const commandTable = oneOf("src/commands/index.ts", "src/cli/commands.ts");
+/**
+ * The command table (only lazy `import()`s of each command) and the pure
+ * dispatcher reading it (names, "did you mean"): the daemon's entry may load both.
+ */
+const commandTable = oneOf(
+  "src/commands/index.ts",
+  "src/commands/dispatch.ts",
+  "src/cli/commands.ts",
+);
 
 /** The source folder a file belongs to ("imds", "queue"); none for shared files directly under src/sources/. */
 const sourceOf = (file: string): string | undefined => /^src\/sources\/([^/]+)\//.exec(file)?.[1];
@@ -108,6 +115,7 @@ const PURE_MODULES = [
   "src/drain/schedule.ts",
   "src/drain/record.ts",
   "src/drain/ownership.ts",
+  "src/drain/nth-marks.ts",
   "src/drain/pool.ts",
   "src/drain/outcome.ts",
   "src/drain/report.ts",

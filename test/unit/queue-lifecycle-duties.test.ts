@@ -10,6 +10,7 @@ import type { NoticeOutcome } from "../../src/notice.ts";
 import { webhookData } from "../../src/observe/webhook-data.ts";
 import type { HeartbeatPlan, LifecycleActions } from "../../src/sources/queue/lifecycle-actions.ts";
 import { createLifecycleDuties } from "../../src/sources/queue/lifecycle-duties.ts";
+import type { QueueConfig } from "../../src/sources/queue/message.ts";
 import { lifecycleActionOf, parseQueueMessage } from "../../src/sources/queue/parse.ts";
 import { lifecycleKey } from "../../src/sources/queue/parsers/lifecycle.ts";
 import { readAwsEvent } from "../support/fixtures.ts";
@@ -90,14 +91,14 @@ function fakeActions(opts: { completeFails?: boolean } = {}) {
   return { actions, calls };
 }
 
-const config = {
+const config: QueueConfig = {
   dryRun: false,
   checkTagBeforeDraining: true,
   managedTag: "x",
   deleteSqsMsgIfNodeNotFound: true,
   completeLifecycleActionDelaySeconds: -1,
   completeLaunchLifecycleAction: false,
-  heartbeatIntervalSeconds: -1,
+  heartbeatIntervalSeconds: "auto",
   heartbeatUntilSeconds: 172_800,
   queueHoldMaxSeconds: 3600,
   completeLifecycleActionWithoutNode: true,

@@ -42,7 +42,7 @@ describe("visibility schedule", () => {
 });
 
 describe("heartbeatPlan", () => {
-  const unset = { heartbeatIntervalSeconds: -1, heartbeatUntilSeconds: -1 };
+  const unset = { heartbeatIntervalSeconds: "auto" as const, heartbeatUntilSeconds: 172_800 };
 
   test("from the hook's timeout: every half timeout, until AWS's global timeout", () => {
     assert.deepEqual(heartbeatPlan(unset, 300), { intervalSeconds: 150, untilSeconds: 30_000 });
@@ -50,6 +50,9 @@ describe("heartbeatPlan", () => {
   });
   test("no timeout known and none configured: no heartbeats", () => {
     assert.equal(heartbeatPlan(unset, undefined), undefined);
+  });
+  test("-1: no heartbeats, whatever the hook says (NTH's meaning)", () => {
+    assert.equal(heartbeatPlan({ ...unset, heartbeatIntervalSeconds: -1 }, 300), undefined);
   });
   test("configured interval wins, until as configured (its 48 h default is the table's)", () => {
     assert.deepEqual(

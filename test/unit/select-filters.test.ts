@@ -135,7 +135,8 @@ describe("select flags", () => {
       /--allow-list "m5\(": not a regular expression/,
     );
     assert.match(bad(["spot", "--prefer-stable"]), /--prefer-stable needs --metrics-url/);
-    assert.match(bad(["spot", "--bogus"]), /unknown flag "--bogus"/);
+    assert.match(bad(["spot", "--bogus"]), /^unknown option '--bogus'$/);
+    assert.match(bad(["spot", "--vcpu", "2"]), /did you mean --vcpus\?/);
     assert.match(bad([]), /NAME .* is required/);
     assert.match(bad(["Spot_1"]), /NAME "Spot_1"/);
     assert.match(

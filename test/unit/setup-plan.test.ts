@@ -455,10 +455,12 @@ describe("arguments", () => {
     bad(["--cluster-name", "has space"], /--cluster-name/);
     bad(["--cluster-name", "c", "--heartbeat-timeout", "10"], /--heartbeat-timeout "10"/);
     bad(["--cluster-name", "c", "--output", "terraform"], /--output/);
-    bad(["--cluster-name", "c", "--bogus"], /unknown argument --bogus/);
+    bad(["--cluster-name", "c", "--bogus"], /^unknown option '--bogus'$/);
+    bad(["--cluster-name", "c", "--dlg"], /did you mean --dlq\?/);
     bad(["--cluster-name", "c"], /no region/, {});
+    // teardown has its own options: setup's are unknown to it.
     const td = parseSetupArgs(["--cluster-name", "c", "--asg", "x"], env, true);
-    assert.ok(!td.ok && /setup flag/.test(td.message));
+    assert.ok(!td.ok && /^unknown option '--asg'/.test(td.message));
   });
 });
 

@@ -21,13 +21,26 @@
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+The workloads' selector (and every pod's labels). extraSelectorLabels is for taking over
+objects created elsewhere with the same names: a selector cannot change after creation,
+so kOps' addon (which also selects on kubernetes.io/os) is replaced only by a manifest
+that selects exactly as it did.
+*/}}
 {{- define "nthd.selectorLabels" -}}
+{{ include "nthd.identityLabels" . }}
+{{- with .Values.extraSelectorLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "nthd.identityLabels" -}}
 app.kubernetes.io/name: {{ include "nthd.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "nthd.labels" -}}
-{{ include "nthd.selectorLabels" . }}
+{{ include "nthd.identityLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/component: {{ include "nthd.mode" . }}

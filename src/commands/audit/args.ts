@@ -1,51 +1,99 @@
 /**
- * Command line of `nthd audit` (node:util parseArgs). Its own options, plus
- * every nthd setting as `--flag=value` (or the environment, as for the
- * daemon), so an audit runs with the settings the deployed nthd uses. Kept
- * apart from the command so it is unit tested without a cluster.
+ * Command line of `nthd audit`, read by the parser every command uses
+ * (src/config/argv.ts). Its own options, plus every nthd setting as a flag
+ * (or the environment, as for the daemon), so an audit runs with the
+ * settings the deployed nthd uses. Kept apart from the command so it is
+ * unit tested without a cluster.
  */
-import { parseArgs } from "node:util";
-import { SETTINGS } from "../../config/index.ts";
+import {
+  type CommandLineSpec,
+  type OptionSpec,
+  parseCommandLine,
+  SETTINGS,
+} from "../../config/index.ts";
+import { bool } from "../../config/parse-values.ts";
 import { AUDIT_DEFAULTS, TOGETHER_SCOPES, type TogetherScope } from "../../drain/audit.ts";
 import { parseLabelSelector } from "../../drain/selector.ts";
 import { NOTICE_KINDS, type NoticeKind } from "../../notice.ts";
 
-export const AUDIT_USAGE = `usage: nthd audit [-l SELECTOR] [--kind KIND] [--notice-seconds N] [--json]
-                  [--together ${TOGETHER_SCOPES.join("|")}] [--zone ZONE] [--no-progress]
-                  [--start-seconds S] [--cordon-rate N] [--pod-startup-seconds S]
-                  [nthd settings as --flag=value ...]
+/** Every setting's flag and deprecated alias: passed on to nthd's configuration loader. */
+const SETTING_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.fromEntries(
+  Object.values(SETTINGS).flatMap((s) =>
+    [s.flag, ...(("deprecatedFlags" in s ? s.deprecatedFlags : undefined) ?? [])].map((flag) => [
+      flag,
+      {
+        type: s.parse === (bool as unknown) ? "boolean" : "string",
+        help: "an nthd setting (nthd --help)",
+      } satisfies OptionSpec,
+    ]),
+  ),
+);
 
-Reads the cluster (nodes, pods, PodDisruptionBudgets; read-only, a page at a
+const OWN: Readonly<Record<string, OptionSpec>> = {
+  selector: {
+    type: "string",
+    short: "l",
+    value: "SELECTOR",
+    help: "audit only nodes matching this label selector",
+  },
+  kind: {
+    type: "string",
+    value: "KIND",
+    help: `notice kind (default spot-interruption): ${NOTICE_KINDS.join(", ")}`,
+  },
+  "notice-seconds": {
+    type: "string",
+    value: "N",
+    help: "notice length (default: the kind's, 120 s for Spot)",
+  },
+  together: {
+    type: "string",
+    value: "SCOPE",
+    help: `nodes interrupted at once for the estimate: ${TOGETHER_SCOPES.join(", ")} (default spot-zone: every Spot node of one zone; the zone whose interruption does most harm is shown)`,
+  },
+  zone: { type: "string", value: "ZONE", help: "that zone instead of the worst one" },
+  json: { type: "boolean", help: "one JSON document (fields in docs/audit.md)" },
+  "no-progress": { type: "boolean", help: "no progress line on a terminal's standard error" },
+  "start-seconds": {
+    type: "string",
+    value: "S",
+    help: `notice to the first cordon (default ${AUDIT_DEFAULTS.startSeconds})`,
+  },
+  "cordon-rate": {
+    type: "string",
+    value: "N",
+    help: `nodes cordoned per second in a mass interruption (default ${AUDIT_DEFAULTS.cordonsPerSecond})`,
+  },
+  "pod-startup-seconds": {
+    type: "string",
+    value: "S",
+    help: `a replacement's creation to Ready when its workload's pods do not show it (default ${AUDIT_DEFAULTS.podStartupSeconds})`,
+  },
+};
+
+export const AUDIT_LINE: CommandLineSpec = {
+  name: "nthd audit",
+  synopsis: ["nthd audit [options] [nthd settings as --flag=value ...]"],
+  description: `Reads the cluster (nodes, pods, PodDisruptionBudgets; read-only, a page at a
 time) and plans each node's drain as nthd would for a notice of KIND. For
 every node: would its pods be gone within the notice, and if not, which pods
 block and what to change. Then estimates a simultaneous interruption of many
 nodes: PDBs that block, workloads that lose every replica, how long the
-drains take at nthd's drain slots and API rate. See docs/audit.md.
-
-  -l, --selector SEL        audit only nodes matching this label selector
-  --kind KIND               notice kind (default spot-interruption):
-                            ${NOTICE_KINDS.join(", ")}
-  --notice-seconds N        notice length (default: the kind's, 120 s for Spot)
-  --together SCOPE          nodes interrupted at once for the estimate: every
-                            Spot node of one zone (spot-zone, the default), every
-                            node of one zone (zone), or every audited node (all);
-                            the zone whose interruption does most harm is shown
-  --zone ZONE               that zone instead of the worst one
-  --json                    one JSON document (fields in docs/audit.md)
-  --no-progress             no progress line on a terminal's standard error
-  --start-seconds S         notice to the first cordon (default ${AUDIT_DEFAULTS.startSeconds})
-  --cordon-rate N           nodes cordoned per second in a mass interruption (default ${AUDIT_DEFAULTS.cordonsPerSecond})
-  --pod-startup-seconds S   a replacement's creation to Ready when its workload's
-                            pods do not show it (default ${AUDIT_DEFAULTS.podStartupSeconds})
-
-nthd settings that change the verdicts (environment or --flag=value):
+drains take at nthd's drain slots and API rate. See docs/audit.md.`,
+  options: OWN,
+  notes: `nthd settings that change the verdicts (environment or --flag=value):
 DELETE_LOCAL_DATA, IGNORE_DAEMON_SETS, NTHD_EVICT_UNMANAGED_PODS,
 POD_TERMINATION_GRACE_PERIOD, NTHD_DEADLINE_SAFETY_MARGIN_SECONDS,
-NTHD_MAX_CONCURRENT_DRAINS, KUBE_API_QPS, KUBE_API_BURST, KUBECONFIG.
+NTHD_MAX_CONCURRENT_DRAINS, KUBE_API_QPS, KUBE_API_BURST, KUBECONFIG.`,
+  exitCodes: {
+    0: "every audited node drains in time",
+    1: "some do not",
+    2: "bad input, or the cluster could not be read",
+  },
+};
 
-Exit status: 0 every audited node drains in time, 1 some do not, 2 bad input
-or the cluster could not be read.
-`;
+/** The parser's view: the audit's options and every setting (not listed in the usage). */
+const PARSED_LINE: CommandLineSpec = { ...AUDIT_LINE, options: { ...SETTING_OPTIONS, ...OWN } };
 
 export interface AuditArgs {
   readonly selector: string;
@@ -65,54 +113,32 @@ export interface AuditArgs {
 
 export type ArgsResult = { ok: true; args: AuditArgs } | { ok: false; message: string };
 
-type Options = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
-
-const OWN: Options = {
-  selector: { type: "string", short: "l", default: "" },
-  kind: { type: "string", default: "spot-interruption" },
-  "notice-seconds": { type: "string" },
-  together: { type: "string", default: "spot-zone" },
-  zone: { type: "string" },
-  json: { type: "boolean", default: false },
-  "no-progress": { type: "boolean", default: false },
-  "start-seconds": { type: "string", default: String(AUDIT_DEFAULTS.startSeconds) },
-  "cordon-rate": { type: "string", default: String(AUDIT_DEFAULTS.cordonsPerSecond) },
-  "pod-startup-seconds": { type: "string", default: String(AUDIT_DEFAULTS.podStartupSeconds) },
-  help: { type: "boolean", short: "h", default: false },
-};
-
-/** Every setting's flag and deprecated alias, taking a value. */
-const SETTING_FLAGS: readonly string[] = Object.values(SETTINGS).flatMap((s) => [
-  s.flag,
-  ...(("deprecatedFlags" in s ? s.deprecatedFlags : undefined) ?? []),
-]);
-
 export function parseAuditArgs(argv: readonly string[]): ArgsResult {
-  const options: Options = { ...OWN };
-  for (const flag of SETTING_FLAGS) options[flag] ??= { type: "string" };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const result = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
-    values = result.values as typeof values;
-  } catch (err) {
-    return { ok: false, message: (err as Error).message };
-  }
+  const parsed = parseCommandLine(PARSED_LINE, argv);
+  if (!parsed.ok) return parsed;
+  const values = parsed.values;
   const str = (name: string) => values[name] as string | undefined;
-  const kind = NOTICE_KINDS.find((k) => k === str("kind"));
+  const kindText = str("kind") ?? "spot-interruption";
+  const kind = NOTICE_KINDS.find((k) => k === kindText);
   if (kind === undefined) {
-    return { ok: false, message: `--kind ${str("kind")} is not one of ${NOTICE_KINDS.join(", ")}` };
+    return { ok: false, message: `--kind ${kindText} is not one of ${NOTICE_KINDS.join(", ")}` };
   }
-  const together = TOGETHER_SCOPES.find((t) => t === str("together"));
+  const togetherText = str("together") ?? "spot-zone";
+  const together = TOGETHER_SCOPES.find((t) => t === togetherText);
   if (together === undefined) {
     return {
       ok: false,
-      message: `--together ${str("together")} is not one of ${TOGETHER_SCOPES.join(", ")}`,
+      message: `--together ${togetherText} is not one of ${TOGETHER_SCOPES.join(", ")}`,
     };
   }
   const selector = str("selector") ?? "";
-  const parsed = parseLabelSelector(selector);
-  if (!parsed.ok) return { ok: false, message: `--selector: ${parsed.message}` };
-  const numbers: Record<string, number> = {};
+  const labels = parseLabelSelector(selector);
+  if (!labels.ok) return { ok: false, message: `--selector: ${labels.message}` };
+  const numbers: Record<string, number> = {
+    "start-seconds": AUDIT_DEFAULTS.startSeconds,
+    "cordon-rate": AUDIT_DEFAULTS.cordonsPerSecond,
+    "pod-startup-seconds": AUDIT_DEFAULTS.podStartupSeconds,
+  };
   for (const [name, min, max] of [
     ["notice-seconds", 1, 2_592_000],
     ["start-seconds", 0, 3600],
@@ -143,8 +169,10 @@ export function parseAuditArgs(argv: readonly string[]): ArgsResult {
       startSeconds: numbers["start-seconds"] as number,
       cordonsPerSecond: numbers["cordon-rate"] as number,
       podStartupSeconds: numbers["pod-startup-seconds"] as number,
-      settings: SETTING_FLAGS.filter((f) => str(f) !== undefined).map((f) => `--${f}=${str(f)}`),
-      help: values.help === true,
+      settings: Object.keys(SETTING_OPTIONS)
+        .filter((f) => values[f] !== undefined)
+        .map((f) => `--${f}=${String(values[f])}`),
+      help: parsed.help,
     },
   };
 }

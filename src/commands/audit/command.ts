@@ -6,14 +6,14 @@
  * node drains in time, 1 when some do not, 2 on bad input or when the
  * cluster cannot be read.
  */
-import { type Config, loadConfig } from "../../config/index.ts";
+import { type Config, loadConfig, usageError, usageText } from "../../config/index.ts";
 import { auditNode, type NodeVerdict, prepareAudit, worstTogether } from "../../drain/audit.ts";
 import { auditNoticeSeconds } from "../../drain/audit-notice.ts";
 import { readAuditSnapshot } from "../../drain/audit-read.ts";
 import { planSettingsOf } from "../../drain/context.ts";
 import { errorMessage } from "../../errors.ts";
 import { createKubeClient } from "../../kube/client.ts";
-import { AUDIT_USAGE, type AuditArgs, parseAuditArgs } from "./args.ts";
+import { AUDIT_LINE, type AuditArgs, parseAuditArgs } from "./args.ts";
 import { createProgress } from "./progress.ts";
 import { buildReport } from "./report.ts";
 import { renderTable } from "./table.ts";
@@ -25,12 +25,12 @@ const EXIT_BAD_INPUT = 2;
 export async function auditCommand(argv: readonly string[]): Promise<number> {
   const parsed = parseAuditArgs(argv);
   if (!parsed.ok) {
-    process.stderr.write(`nthd audit: ${parsed.message}\n\n${AUDIT_USAGE}`);
+    process.stderr.write(usageError(AUDIT_LINE, parsed.message));
     return EXIT_BAD_INPUT;
   }
   const args = parsed.args;
   if (args.help) {
-    process.stdout.write(AUDIT_USAGE);
+    process.stdout.write(usageText(AUDIT_LINE));
     return EXIT_IN_TIME;
   }
   let config: Config;

@@ -6,24 +6,43 @@
  */
 
 import { KubeConfig } from "@kubernetes/client-node";
-import { loadConfig } from "../../config/index.ts";
+import {
+  type CommandLineSpec,
+  loadConfig,
+  parseCommandLine,
+  usageError,
+  usageText,
+} from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import { failed, renderChecklist } from "./check.ts";
 import { runDoctor } from "./run.ts";
 
-export const DOCTOR_USAGE = `Usage: nthd doctor [--json] [--send-test-event] [--cluster-name NAME] [nthd flags...]
-
-Reads nthd's normal configuration (QUEUE_URL, AWS_REGION, MANAGED_TAG, ... or
-the same flags) and checks: AWS credentials and region, the queue and nthd's
-access to it, the queue policy, the EventBridge rules (by name with
---cluster-name, else every rule targeting the queue), lifecycle hooks on groups
-carrying the managed tag, RBAC for every call nthd makes, node provider IDs;
-in IMDS mode, that instance metadata answers.
-
-  --json              machine-readable result
-  --send-test-event   send a marked test message to the queue and watch it arrive
-  --cluster-name NAME check the rules setup/kOps name after this cluster
-`;
+export const DOCTOR_LINE: CommandLineSpec = {
+  name: "nthd doctor",
+  synopsis: ["nthd doctor [options] [nthd flags...]"],
+  description: `Reads nthd's normal configuration (QUEUE_URL, AWS_REGION, MANAGED_TAG, ... or
+the same flags as the daemon) and checks: AWS credentials and region, the
+queue and nthd's access to it, every AWS permission nthd uses (naming what
+stops working without each), the queue policy, the EventBridge rules (by name
+with --cluster-name, else every rule targeting the queue), lifecycle hooks on
+groups carrying the managed tag, RBAC for every call nthd makes, node provider
+IDs; in IMDS mode, that instance metadata answers.`,
+  options: {
+    json: { type: "boolean", help: "machine-readable result" },
+    "send-test-event": {
+      type: "boolean",
+      help: "send a marked test message to the queue and watch it arrive",
+    },
+    "cluster-name": {
+      type: "string",
+      value: "NAME",
+      help: "check the rules setup/kOps name after this cluster",
+    },
+  },
+  passUnknown: true,
+  notes: "Any other option is one of the daemon's (nthd --help).",
+  exitCodes: { 0: "no check failed", 1: "a check failed", 2: "bad usage or configuration" },
+};
 
 interface DoctorFlags {
   json: boolean;
@@ -35,19 +54,17 @@ interface DoctorFlags {
 
 /** Doctor's own flags; everything else goes to nthd's configuration loader. */
 export function splitDoctorArgs(argv: readonly string[]): DoctorFlags | { error: string } {
-  const flags: DoctorFlags = { json: false, sendTestEvent: false, help: false, rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--json") flags.json = true;
-    else if (arg === "--send-test-event") flags.sendTestEvent = true;
-    else if (arg === "--help" || arg === "-h") flags.help = true;
-    else if (arg === "--cluster-name" || arg.startsWith("--cluster-name=")) {
-      const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
-      if (!value) return { error: "--cluster-name needs a value" };
-      flags.cluster = value;
-    } else flags.rest.push(arg);
-  }
-  return flags;
+  const parsed = parseCommandLine(DOCTOR_LINE, argv);
+  if (!parsed.ok) return { error: parsed.message };
+  const cluster = parsed.values["cluster-name"] as string | undefined;
+  if (cluster === "") return { error: "option --cluster-name needs a value" };
+  return {
+    json: parsed.values.json === true,
+    sendTestEvent: parsed.values["send-test-event"] === true,
+    ...(cluster !== undefined ? { cluster } : {}),
+    help: parsed.help,
+    rest: [...parsed.rest],
+  };
 }
 
 /** Doctor uses the full client (it is a separate command); the daemon does not load it. */
@@ -61,11 +78,11 @@ function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
 export async function doctorCommand(argv: readonly string[]): Promise<number> {
   const flags = splitDoctorArgs(argv);
   if ("error" in flags) {
-    process.stderr.write(`nthd doctor: ${flags.error}\n\n${DOCTOR_USAGE}`);
+    process.stderr.write(usageError(DOCTOR_LINE, flags.error));
     return 2;
   }
   if (flags.help) {
-    process.stdout.write(DOCTOR_USAGE);
+    process.stdout.write(usageText(DOCTOR_LINE));
     return 0;
   }
   let loaded: ReturnType<typeof loadConfig>;
@@ -74,7 +91,7 @@ export async function doctorCommand(argv: readonly string[]): Promise<number> {
     loaded = loadConfig(flags.rest, process.env);
     kubeConfig = loadKubeConfig(loaded.config.kubeconfig);
   } catch (err) {
-    process.stderr.write(`nthd doctor: ${errorMessage(err)}\n`);
+    process.stderr.write(usageError(DOCTOR_LINE, errorMessage(err)));
     return 2;
   }
   const results = await runDoctor({

@@ -78,6 +78,9 @@ async function queueChecks(input: DoctorInput): Promise<CheckResult[]> {
     results.push(queue.checkPolicy(awsInput, facts));
     results.push(...(await rules.checkRules(awsInput, facts)));
   }
+  // Every permission the daemon uses, whether or not doctor could read the queue itself.
+  const { checkPermissions } = await import("./permission-checks.ts");
+  results.push(...(await checkPermissions(clients, config.queueUrl)));
   results.push(...(await aws.checkHooks(awsInput)));
   if (input.sendTestEvent && facts !== undefined) {
     results.push(await sendTestEvent(clients, config.queueUrl));

@@ -2,20 +2,37 @@
  * Command line of `nthd explain`. Kept apart from the command so it is unit
  * tested without reading files.
  */
+import { type CommandLineSpec, parseCommandLine } from "../../config/index.ts";
 import { EXPLAIN_SOURCES, type ExplainSource } from "./classify.ts";
 
-export const EXPLAIN_USAGE = `usage: nthd explain [--source ${EXPLAIN_SOURCES.join("|")}] [--json] [--instance-id ID] FILE...
-
-Reads each FILE (or "-" for standard input) as one SQS message body
+export const EXPLAIN_LINE: CommandLineSpec = {
+  name: "nthd explain",
+  synopsis: ["nthd explain [options] FILE...", "nthd explain [options] - < message.json"],
+  description: `Reads each FILE (or "-" for standard input) as one SQS message body
 (--source sqs, the default) or one instance metadata response body, and
 prints what nthd would do with it: notice kinds, instance ids, action,
 deadline, disposition (handle | ignore-delete | keep) and the reason.
-Never contacts AWS or Kubernetes.
-
-  --source S        what the input is (default sqs)
-  --json            one JSON object per input, one per line
-  --instance-id ID  instance the IMDS bodies belong to (they do not say; default "${"this-instance"}")
-`;
+Never contacts AWS or Kubernetes.`,
+  options: {
+    source: {
+      type: "string",
+      value: "SOURCE",
+      help: `what the input is: ${EXPLAIN_SOURCES.join(", ")} (default sqs)`,
+    },
+    json: { type: "boolean", help: "one JSON object per input, one per line" },
+    "instance-id": {
+      type: "string",
+      value: "ID",
+      help: 'instance the IMDS bodies belong to (they do not say; default "this-instance")',
+    },
+  },
+  allowPositionals: true,
+  exitCodes: {
+    0: "every input was classified (a malformed body is a classification: keep)",
+    1: "not used",
+    2: "bad usage, or an input could not be read",
+  },
+};
 
 export interface ExplainOptions {
   readonly source: ExplainSource;
@@ -28,52 +45,22 @@ export interface ExplainOptions {
 export type ArgsResult = { ok: true; options: ExplainOptions } | { ok: false; message: string };
 
 export function parseExplainArgs(args: readonly string[]): ArgsResult {
-  let source: ExplainSource = "sqs";
-  let json = false;
-  let help = false;
-  let instanceId = "this-instance";
-  const files: string[] = [];
-  let flagsDone = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (flagsDone || arg === "-" || !arg.startsWith("-")) {
-      files.push(arg);
-      continue;
-    }
-    if (arg === "--") {
-      flagsDone = true;
-      continue;
-    }
-    const [flag, inline] = arg.includes("=") ? splitOnce(arg) : [arg, undefined];
-    if (flag === "--json" && inline === undefined) {
-      json = true;
-    } else if ((flag === "--help" || flag === "-h") && inline === undefined) {
-      help = true;
-    } else if (flag === "--source" || flag === "--instance-id") {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === "")
-        return { ok: false, message: `${flag} needs a value` };
-      if (flag === "--instance-id") {
-        instanceId = value;
-      } else {
-        const known = EXPLAIN_SOURCES.find((s) => s === value);
-        if (known === undefined) {
-          return {
-            ok: false,
-            message: `--source ${JSON.stringify(value)} is not one of ${EXPLAIN_SOURCES.join(", ")}`,
-          };
-        }
-        source = known;
-      }
-    } else {
-      return { ok: false, message: `unknown flag ${JSON.stringify(arg)}` };
-    }
+  const parsed = parseCommandLine(EXPLAIN_LINE, args);
+  if (!parsed.ok) return parsed;
+  const { values, positionals: files, help } = parsed;
+  const rawSource = (values.source as string | undefined) ?? "sqs";
+  const source = EXPLAIN_SOURCES.find((s) => s === rawSource);
+  if (source === undefined) {
+    return {
+      ok: false,
+      message: `--source ${JSON.stringify(rawSource)} is not one of ${EXPLAIN_SOURCES.join(", ")}`,
+    };
   }
+  const instanceId = (values["instance-id"] as string | undefined) ?? "this-instance";
+  if (instanceId === "") return { ok: false, message: "option --instance-id needs a value" };
   if (!help && files.length === 0) return { ok: false, message: "no input: give FILE... or -" };
-  return { ok: true, options: { source, json, instanceId, files, help } };
-}
-
-function splitOnce(arg: string): [string, string] {
-  const at = arg.indexOf("=");
-  return [arg.slice(0, at), arg.slice(at + 1)];
+  return {
+    ok: true,
+    options: { source, json: values.json === true, instanceId, files, help },
+  };
 }

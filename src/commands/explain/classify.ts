@@ -96,7 +96,7 @@ export function fromParsed(parsed: Parsed, source: ExplainSource): Classificatio
       id: n.id,
       kind: n.kind,
       instanceId: n.instanceId,
-      action: n.action,
+      action: queueDrainsRebalance(n, source) ? "drain" : n.action,
       deadline: n.deadline?.toISOString() ?? null,
       detail: redactedDetail(n.detail),
     }),
@@ -122,6 +122,15 @@ export function fromParsed(parsed: Parsed, source: ExplainSource): Classificatio
   };
 }
 
+/**
+ * The queue source reports a rebalance recommendation as the cordon AWS asks
+ * for, and the engine drains it (src/drain/policy.ts), as NTH's queue
+ * processor does; explain says what nthd would do.
+ */
+function queueDrainsRebalance(n: { kind: string; action: string }, source: ExplainSource): boolean {
+  return source === "sqs" && n.kind === "rebalance-recommendation" && n.action === "cordon";
+}
+
 function empty(disposition: Disposition, reason: string): Classification {
   return {
     disposition,
@@ -142,7 +151,7 @@ function actionWords(action: NoticeAction | "mixed" | null, count: number): stri
     case "drain":
       return `cordon and drain ${nodes}`;
     case "cordon":
-      return `cordon ${nodes} (drain too if rebalance draining is enabled)`;
+      return `cordon ${nodes} (IMDS mode drains too with ENABLE_REBALANCE_DRAINING)`;
     case "uncordon":
       return `uncordon ${nodes} if nthd cordoned it for this event`;
     case "complete-launch":

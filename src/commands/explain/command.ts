@@ -5,9 +5,10 @@
  * ("keep"), not a failure.
  */
 import { open } from "node:fs/promises";
+import { usageError, usageText } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import { MAX_BODY_BYTES } from "../../sources/queue/parse.ts";
-import { EXPLAIN_USAGE, type ExplainOptions, parseExplainArgs } from "./args.ts";
+import { EXPLAIN_LINE, type ExplainOptions, parseExplainArgs } from "./args.ts";
 import { type Classification, classify } from "./classify.ts";
 
 const EXIT_OK = 0;
@@ -21,12 +22,12 @@ type Input =
 export async function explainCommand(args: readonly string[]): Promise<number> {
   const parsed = parseExplainArgs(args);
   if (!parsed.ok) {
-    process.stderr.write(`nthd explain: ${parsed.message}\n\n${EXPLAIN_USAGE}`);
+    process.stderr.write(usageError(EXPLAIN_LINE, parsed.message));
     return EXIT_USAGE;
   }
   const options = parsed.options;
   if (options.help) {
-    process.stdout.write(EXPLAIN_USAGE);
+    process.stdout.write(usageText(EXPLAIN_LINE));
     return EXIT_OK;
   }
   let exit = EXIT_OK;

@@ -6,6 +6,7 @@
  * The manifest goes to stdout; a summary and notes go to stderr.
  */
 import { createAwsClients } from "../../aws/clients.ts";
+import { usageError, usageText } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import {
   readInstanceTypes,
@@ -15,7 +16,7 @@ import {
   zonesOfSubnets,
 } from "./aws.ts";
 import type { RankFacts } from "./group.ts";
-import { parseSelectArgs, SELECT_USAGE } from "./options.ts";
+import { parseSelectArgs, SELECT_LINE } from "./options.ts";
 import { type Plan, planSelection, selectCandidates } from "./plan.ts";
 import { RENDERERS } from "./render/index.ts";
 import type { Zones } from "./requirements.ts";
@@ -45,12 +46,12 @@ export async function selectCommand(
 ): Promise<number> {
   const parsed = parseSelectArgs(args, io.env);
   if (!parsed.ok) {
-    io.err(`nthd select: ${parsed.message}\n${SELECT_USAGE.split("\n")[0]}\n`);
+    io.err(usageError(SELECT_LINE, parsed.message));
     return EXIT_USAGE;
   }
   const o = parsed.options;
   if (o.help) {
-    io.out(SELECT_USAGE);
+    io.out(usageText(SELECT_LINE));
     return 0;
   }
   const note = (text: string): void => io.err(`nthd select: ${text}\n`);

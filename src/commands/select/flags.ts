@@ -1,45 +1,11 @@
 /**
- * Reading `nthd select`'s command line: `--flag value`, `--flag=value`, bare
- * booleans, and typed values that throw ArgError naming the flag. Which flags
- * exist and what they mean lives in options.ts.
+ * Typed values of `nthd select`'s options (read by the shared parser in
+ * src/config/argv.ts), each throwing ArgError naming the option. Which
+ * options exist and what they mean lives in options.ts.
  */
 import type { Range } from "./options.ts";
 
 export class ArgError extends Error {}
-
-/** `--flag value`, `--flag=value`, bare booleans; the last repeat wins. */
-export function collect(
-  args: readonly string[],
-  boolFlags: ReadonlySet<string>,
-  valueFlags: ReadonlySet<string>,
-): { values: Map<string, string>; positional: string[] } {
-  const values = new Map<string, string>();
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === "-h") {
-      values.set("help", "true");
-      continue;
-    }
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    if (boolFlags.has(flag)) {
-      values.set(flag, inline ?? "true");
-    } else if (valueFlags.has(flag)) {
-      const value = inline ?? args[++i];
-      if (value === undefined || value === "") throw new ArgError(`--${flag} needs a value`);
-      values.set(flag, value);
-    } else {
-      throw new ArgError(`unknown flag ${JSON.stringify(arg)}`);
-    }
-  }
-  return { values, positional };
-}
 
 export function bool(values: Map<string, string>, flag: string): boolean | undefined {
   const v = values.get(flag);

@@ -3,7 +3,8 @@
  * instance-selector` where one exists, so its users need not relearn them.
  * Pure: returns options or a message naming the bad flag; never throws.
  */
-import { ArgError, bool, collect, int, memory, oneOf, parseRatio, range, regex } from "./flags.ts";
+import { type CommandLineSpec, type OptionSpec, parseCommandLine } from "../../config/index.ts";
+import { ArgError, bool, int, memory, oneOf, parseRatio, range, regex } from "./flags.ts";
 import { ARCHITECTURES, type Architecture, USAGE_CLASSES, type UsageClass } from "./records.ts";
 
 export const OUTPUT_FORMATS = ["kops", "asg", "cloudformation", "eksctl"] as const;
@@ -64,93 +65,80 @@ export interface SelectOptions {
   readonly help: boolean;
 }
 
-export const SELECT_USAGE = `usage: nthd select NAME [flags]
+const s = (value: string, help: string, aliases?: string[]): OptionSpec => ({
+  type: "string",
+  value,
+  help,
+  ...(aliases ? { aliases } : {}),
+});
+const b = (help: string): OptionSpec => ({ type: "boolean", help });
 
-Finds EC2 instance types that fit a workload and prints diversified Spot (or
-on-demand) instance groups. Only prints: never changes anything in AWS.
-
-Requirements
-  --vcpus N | --vcpus-min N | --vcpus-max N
-  --memory Q | --memory-min Q | --memory-max Q   Q in MiB, or with a unit: 8GiB, 512MiB
-  --vcpus-to-memory-ratio 1:N                    N GiB of memory per vCPU
-  --cpu-architecture amd64|arm64
-  --gpus N | --gpus-min N | --gpus-max N
-  --burst-support[=true|false]                   burstable (t) types only / none
-  --usage-class spot|on-demand                   default on-demand
-  --allow-list REGEX | --deny-list REGEX         on instance type names
-  --base-instance-type TYPE                      types sized like TYPE (vCPUs and memory 0.9x-1.2x)
-  --flexible                                     a broad multi-family, multi-generation set
-  --subnets A,B                                  zones, kOps subnet names or subnet ids; types
-                                                 must be offered in every zone
-Groups
-  --ig-count N            split the types into N groups with no family in common (default 1)
-  --max-results N         instance types per group (default 20, at most ${MAX_TYPES_PER_GROUP})
-  --node-count-min N      default 2
-  --node-count-max N      default 15
-  --on-demand-base N      default 0
-  --on-demand-above-base PERCENT   default 0 for spot, 100 for on-demand
-  --spot-allocation-strategy S     default price-capacity-optimized
-  --cluster-autoscaler    add Cluster Autoscaler auto-discovery tags
-  --cluster-name NAME     default $KOPS_CLUSTER_NAME
-  --managed-tag KEY       tag queue mode checks (default aws-node-termination-handler/managed)
-  --launch-template NAME  for asg and cloudformation output (default NAME)
-Ranking
-  --prefer-stable --metrics-url URL   rank away from the pools nthd saw interrupted most
-  --stable-window-days N              how far back to look (default 14)
-Output
-  --output kops|asg|cloudformation|eksctl   default kops
-  --region REGION                           default $AWS_REGION
-  --dry-run                                 accepted for kOps compatibility; select never writes
-`;
+export const SELECT_LINE: CommandLineSpec = {
+  name: "nthd select",
+  synopsis: ["nthd select NAME [options]"],
+  description: `Finds EC2 instance types that fit a workload and prints diversified Spot (or
+on-demand) instance groups for the instance group NAME. Only reads: never
+changes anything in AWS. Option names follow kops toolbox instance-selector.`,
+  options: {
+    vcpus: s("N", "exactly N vCPUs (--vcpus-min/--vcpus-max bound one side)"),
+    "vcpus-min": s("N", "at least N vCPUs"),
+    "vcpus-max": s("N", "at most N vCPUs"),
+    memory: s("Q", "memory, in MiB or with a unit: 8GiB, 512MiB"),
+    "memory-min": s("Q", "at least this much memory"),
+    "memory-max": s("Q", "at most this much memory"),
+    "vcpus-to-memory-ratio": s("1:N", "N GiB of memory per vCPU"),
+    "cpu-architecture": s("ARCH", "amd64 or arm64"),
+    gpus: s("N", "exactly N GPUs"),
+    "gpus-min": s("N", "at least N GPUs"),
+    "gpus-max": s("N", "at most N GPUs"),
+    "burst-support": b("burstable (t) types only; --no-burst-support: none"),
+    "usage-class": s("CLASS", "spot or on-demand (default on-demand)"),
+    "allow-list": s("REGEX", "only instance types whose name matches"),
+    "deny-list": s("REGEX", "no instance type whose name matches"),
+    "base-instance-type": s("TYPE", "types sized like TYPE (vCPUs and memory 0.9x-1.2x)", [
+      "instance-type-base",
+    ]),
+    flexible: b("a broad multi-family, multi-generation set"),
+    subnets: s(
+      "A,B",
+      "zones, kOps subnet names or subnet ids; types must be offered in every zone",
+      ["zones"],
+    ),
+    "ig-count": s("N", "split the types into N groups with no family in common (default 1)"),
+    "max-results": s("N", `instance types per group (default 20, at most ${MAX_TYPES_PER_GROUP})`),
+    "node-count-min": s("N", "default 2"),
+    "node-count-max": s("N", "default 15"),
+    "on-demand-base": s("N", "default 0"),
+    "on-demand-above-base": s("PERCENT", "default 0 for spot, 100 for on-demand"),
+    "spot-allocation-strategy": s(
+      "STRATEGY",
+      `${SPOT_STRATEGIES.join(", ")} (default price-capacity-optimized)`,
+    ),
+    "cluster-autoscaler": b("add Cluster Autoscaler auto-discovery tags"),
+    "cluster-name": s("NAME", "default $KOPS_CLUSTER_NAME"),
+    "managed-tag": s("KEY", "tag queue mode checks (default aws-node-termination-handler/managed)"),
+    "launch-template": s("NAME", "for asg and cloudformation output (default NAME)"),
+    "prefer-stable": b("rank away from the pools nthd saw interrupted most (needs --metrics-url)"),
+    "metrics-url": s("URL", "Prometheus that scrapes nthd, for --prefer-stable"),
+    "stable-window-days": s("N", "how far back to look (default 14)"),
+    output: s("FORMAT", `${OUTPUT_FORMATS.join(", ")} (default kops)`),
+    region: s("REGION", "default $AWS_REGION"),
+    "dry-run": b("accepted for kOps compatibility; select never writes"),
+  },
+  allowPositionals: true,
+  notes: "The manifest goes to standard output; a summary and notes to standard error.",
+  exitCodes: {
+    0: "printed",
+    1: "a read failed",
+    2: "bad options or impossible requirements",
+  },
+};
 
 export type SelectArgsResult =
   | { ok: true; options: SelectOptions }
   | { ok: false; message: string };
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-const VALUE_FLAGS = new Set([
-  "vcpus",
-  "vcpus-min",
-  "vcpus-max",
-  "memory",
-  "memory-min",
-  "memory-max",
-  "vcpus-to-memory-ratio",
-  "cpu-architecture",
-  "gpus",
-  "gpus-min",
-  "gpus-max",
-  "base-instance-type",
-  "instance-type-base",
-  "allow-list",
-  "deny-list",
-  "usage-class",
-  "max-results",
-  "ig-count",
-  "node-count-min",
-  "node-count-max",
-  "subnets",
-  "zones",
-  "cluster-name",
-  "output",
-  "on-demand-base",
-  "on-demand-above-base",
-  "spot-allocation-strategy",
-  "managed-tag",
-  "launch-template",
-  "metrics-url",
-  "stable-window-days",
-  "region",
-]);
-const BOOL_FLAGS = new Set([
-  "flexible",
-  "burst-support",
-  "cluster-autoscaler",
-  "prefer-stable",
-  "dry-run",
-  "help",
-]);
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/;
 
@@ -164,8 +152,15 @@ export function parseSelectArgs(args: readonly string[], env: Env = {}): SelectA
 }
 
 function build(args: readonly string[], env: Env): SelectOptions {
-  const { values: v, positional } = collect(args, BOOL_FLAGS, VALUE_FLAGS);
-  const help = bool(v, "help") === true;
+  const parsed = parseCommandLine(SELECT_LINE, args);
+  if (!parsed.ok) throw new ArgError(parsed.message);
+  // The typed readers in flags.ts work on text: booleans as "true"/"false".
+  const v = new Map<string, string>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value !== undefined) v.set(name, String(value));
+  }
+  const positional = parsed.positionals;
+  const help = parsed.help;
   if (positional.length > 1) throw new ArgError(`one NAME expected, got ${positional.join(" ")}`);
   const name = positional[0] ?? "";
   if (!help && !NAME_RE.test(name)) {
@@ -211,7 +206,7 @@ function build(args: readonly string[], env: Env): SelectOptions {
       `no cluster name: set --cluster-name or KOPS_CLUSTER_NAME (needed by --output ${output}${clusterAutoscaler ? " and --cluster-autoscaler" : ""})`,
     );
   }
-  const subnets = (v.get("subnets") ?? v.get("zones") ?? "")
+  const subnets = (v.get("subnets") ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
@@ -231,7 +226,7 @@ function build(args: readonly string[], env: Env): SelectOptions {
     }),
     gpus: range(int(v, "gpus", 0), int(v, "gpus-min", 0), int(v, "gpus-max", 0), "gpus"),
     flexible: bool(v, "flexible") === true,
-    baseInstanceType: v.get("base-instance-type") ?? v.get("instance-type-base"),
+    baseInstanceType: v.get("base-instance-type"),
     allowList: regex(v, "allow-list"),
     denyList: regex(v, "deny-list"),
     burstSupport: bool(v, "burst-support"),

@@ -1,7 +1,9 @@
 /**
- * Command-line arguments of `nthd setup` and `nthd teardown`. Pure: returns
- * the options or a usage message naming the bad flag.
+ * Command lines of `nthd setup` and `nthd teardown`. Pure: returns the
+ * options or a usage message naming the bad option. Each command has its own
+ * spec, so each prints its own usage and refuses the other's options.
  */
+import { type CommandLineSpec, type ParsedLine, parseCommandLine } from "../../config/index.ts";
 import { DEFAULT_MANAGED_TAG, validateClusterName } from "./names.ts";
 import type { SetupOptions } from "./state.ts";
 
@@ -12,135 +14,85 @@ export interface SetupArgs extends SetupOptions {
   readonly help: boolean;
 }
 
-export const SETUP_USAGE = `Usage: nthd setup --cluster-name NAME [options]
-       nthd teardown --cluster-name NAME [--region R] [--dry-run]
+const EXIT_CODES = {
+  0: "done, or nothing to do",
+  1: "AWS refused or failed (the message names the IAM action when it was a permission)",
+  2: "bad usage",
+} as const;
 
-Creates or updates, idempotently, what queue mode needs in AWS: the queue
+const COMMON = {
+  "cluster-name": {
+    type: "string",
+    value: "NAME",
+    help: "cluster name (names the queue and the rules)",
+  },
+  region: {
+    type: "string",
+    value: "REGION",
+    help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION)",
+  },
+  "dry-run": { type: "boolean", help: "print the plan, change nothing" },
+} as const;
+
+export const SETUP_LINE: CommandLineSpec = {
+  name: "nthd setup",
+  synopsis: ["nthd setup --cluster-name NAME [options]"],
+  description: `Creates or updates, idempotently, what queue mode needs in AWS: the queue
 <NAME with dots as dashes>-nth, its policy, EventBridge rules <NAME>-<Event>,
 and optionally lifecycle hooks and the managed tag on Auto Scaling groups.
-Teardown removes only what carries the tag nthd.io/cluster=<NAME>.
+Everything it creates carries the tag nthd.io/cluster=<NAME>.`,
+  options: {
+    ...COMMON,
+    rebalance: { type: "boolean", help: "also route rebalance recommendations" },
+    dlq: { type: "boolean", help: "add a dead-letter queue <queue>-dlq with a redrive policy" },
+    asg: {
+      type: "string",
+      multiple: true,
+      value: "NAME",
+      help: "Auto Scaling group to get the terminate hook and the managed tag (repeatable)",
+    },
+    "managed-tag": {
+      type: "string",
+      value: "KEY",
+      help: `tag key put on those groups (default ${DEFAULT_MANAGED_TAG})`,
+    },
+    "heartbeat-timeout": {
+      type: "string",
+      value: "SECONDS",
+      help: "lifecycle hook heartbeat timeout, 30..7200 (default 300)",
+    },
+    output: {
+      type: "string",
+      value: "cloudformation",
+      help: "print an equivalent CloudFormation template instead (no AWS calls)",
+    },
+  },
+  notes: "Endpoint for tests: AWS_ENDPOINT or AWS_ENDPOINT_URL.",
+  exitCodes: EXIT_CODES,
+};
 
-Options:
-  --cluster-name NAME        cluster name (names the queue and the rules)
-  --region R                 AWS region (default: AWS_REGION, AWS_DEFAULT_REGION)
-  --rebalance                also route rebalance recommendations
-  --dlq                      add a dead-letter queue <queue>-dlq with a redrive policy
-  --asg NAME                 Auto Scaling group to get the terminate hook and the managed tag (repeatable)
-  --managed-tag KEY          tag key put on those groups (default ${DEFAULT_MANAGED_TAG})
-  --heartbeat-timeout SECS   lifecycle hook heartbeat timeout, 30..7200 (default 300)
-  --dry-run                  print the plan, change nothing
-  --output cloudformation    print an equivalent CloudFormation template (no AWS calls)
-  --help
-
-Endpoint for tests: AWS_ENDPOINT or AWS_ENDPOINT_URL.
-`;
+export const TEARDOWN_LINE: CommandLineSpec = {
+  name: "nthd teardown",
+  synopsis: ["nthd teardown --cluster-name NAME [--region REGION] [--dry-run]"],
+  description: `Removes what \`nthd setup\` created for the cluster: only resources that carry
+the tag nthd.io/cluster=<NAME> (and the hooks and group tags setup recorded
+adding). Anything else, even with the same names, is left alone.`,
+  options: COMMON,
+  notes: "Endpoint for tests: AWS_ENDPOINT or AWS_ENDPOINT_URL.",
+  exitCodes: EXIT_CODES,
+};
 
 export type ParsedArgs = { ok: true; args: SetupArgs } | { ok: false; message: string };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function parseSetupArgs(argv: readonly string[], env: Env, teardown = false): ParsedArgs {
-  let cluster: string | undefined;
-  let region = env.AWS_REGION || env.AWS_DEFAULT_REGION || "";
-  let rebalance = false;
-  let deadLetterQueue = false;
-  const groups: string[] = [];
-  let managedTag = DEFAULT_MANAGED_TAG;
-  let heartbeatTimeoutSeconds = 300;
-  let dryRun = false;
-  let output: SetupArgs["output"] = "plan";
-  let help = false;
-  const setupOnly = new Set([
-    "--rebalance",
-    "--dlq",
-    "--asg",
-    "--managed-tag",
-    "--heartbeat-timeout",
-    "--output",
-  ]);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.indexOf("=");
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const value = (): string | undefined => (eq !== -1 ? arg.slice(eq + 1) : argv[++i]);
-    if (teardown && setupOnly.has(flag)) return { ok: false, message: `${flag} is a setup flag` };
-    switch (flag) {
-      case "--cluster-name":
-        cluster = value();
-        break;
-      case "--region":
-        region = value() ?? "";
-        break;
-      case "--rebalance":
-        rebalance = true;
-        break;
-      case "--dlq":
-        deadLetterQueue = true;
-        break;
-      case "--asg": {
-        const g = value();
-        if (!g) return { ok: false, message: "--asg needs a group name" };
-        if (!groups.includes(g)) groups.push(g);
-        break;
-      }
-      case "--managed-tag":
-        managedTag = value() ?? "";
-        if (managedTag === "") return { ok: false, message: "--managed-tag needs a tag key" };
-        break;
-      case "--heartbeat-timeout": {
-        const raw = value() ?? "";
-        const n = Number(raw);
-        // AWS accepts 30..7200 seconds for a hook's heartbeat timeout.
-        if (!/^\d+$/.test(raw) || n < 30 || n > 7200) {
-          return {
-            ok: false,
-            message: `--heartbeat-timeout ${JSON.stringify(raw)}: use an integer 30..7200`,
-          };
-        }
-        heartbeatTimeoutSeconds = n;
-        break;
-      }
-      case "--dry-run":
-        dryRun = true;
-        break;
-      case "--output": {
-        const o = value();
-        if (o !== "cloudformation") {
-          return {
-            ok: false,
-            message: `--output ${JSON.stringify(o ?? "")}: the only format is cloudformation`,
-          };
-        }
-        output = "cloudformation";
-        break;
-      }
-      case "--help":
-      case "-h":
-        help = true;
-        break;
-      default:
-        return { ok: false, message: `unknown argument ${arg}` };
-    }
-  }
-  const parsed = (clusterName: string): ParsedArgs => ({
-    ok: true,
-    args: {
-      cluster: clusterName,
-      region,
-      rebalance,
-      deadLetterQueue,
-      groups,
-      managedTag,
-      heartbeatTimeoutSeconds,
-      dryRun,
-      output,
-      help,
-    },
-  });
-  // --help needs no cluster name: it only prints the usage.
-  if (help) return parsed("");
-  if (cluster === undefined || cluster === "")
-    return { ok: false, message: "--cluster-name is required" };
+  const parsed = parseCommandLine(teardown ? TEARDOWN_LINE : SETUP_LINE, argv);
+  if (!parsed.ok) return parsed;
+  const built = build(parsed, env);
+  if (!built.ok || built.args.help) return built;
+  const { cluster, region, output } = built.args;
+  if (cluster === "") return { ok: false, message: "--cluster-name is required" };
   try {
     validateClusterName(cluster);
   } catch (err) {
@@ -149,5 +101,45 @@ export function parseSetupArgs(argv: readonly string[], env: Env, teardown = fal
   if (region === "" && output !== "cloudformation") {
     return { ok: false, message: "no region: pass --region or set AWS_REGION" };
   }
-  return parsed(cluster);
+  return built;
+}
+
+function build(parsed: ParsedLine, env: Env): ParsedArgs {
+  const v = parsed.values;
+  const text = (name: string) => v[name] as string | undefined;
+  const managedTag = text("managed-tag") ?? DEFAULT_MANAGED_TAG;
+  if (managedTag === "") return { ok: false, message: "--managed-tag needs a tag key" };
+  const rawTimeout = text("heartbeat-timeout") ?? "300";
+  const timeout = Number(rawTimeout);
+  // AWS accepts 30..7200 seconds for a hook's heartbeat timeout.
+  if (!/^\d+$/.test(rawTimeout) || timeout < 30 || timeout > 7200) {
+    return {
+      ok: false,
+      message: `--heartbeat-timeout ${JSON.stringify(rawTimeout)}: use an integer 30..7200`,
+    };
+  }
+  const output = text("output");
+  if (output !== undefined && output !== "cloudformation") {
+    return {
+      ok: false,
+      message: `--output ${JSON.stringify(output)}: the only format is cloudformation`,
+    };
+  }
+  const groups = [...new Set((v.asg as string[] | undefined) ?? [])];
+  if (groups.some((g) => g === "")) return { ok: false, message: "--asg needs a group name" };
+  return {
+    ok: true,
+    args: {
+      cluster: text("cluster-name") ?? "",
+      region: text("region") ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || ""),
+      rebalance: v.rebalance === true,
+      deadLetterQueue: v.dlq === true,
+      groups,
+      managedTag,
+      heartbeatTimeoutSeconds: timeout,
+      dryRun: v["dry-run"] === true,
+      output: output === "cloudformation" ? "cloudformation" : "plan",
+      help: parsed.help,
+    },
+  };
 }

@@ -6,10 +6,12 @@
  */
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { type AwsClients, createAwsClients } from "../../aws/clients.ts";
+import { isAccessDenied } from "../../aws/permissions.ts";
 import { errorMessage, NthdError } from "../../errors.ts";
 
 export interface SetupClients {
   readonly sqs: AwsClients["sqs"];
+  readonly ec2: AwsClients["ec2"];
   readonly autoscaling: AwsClients["autoscaling"];
   readonly events: EventBridgeClient;
   readonly region: string;
@@ -41,18 +43,16 @@ export function createSetupClients(
     ...(config.awsEndpoint !== "" ? { endpoint: config.awsEndpoint } : {}),
     ...(credentials ? { credentials } : {}),
   });
-  return { sqs: base.sqs, autoscaling: base.autoscaling, events, region: base.region };
+  return {
+    sqs: base.sqs,
+    ec2: base.ec2,
+    autoscaling: base.autoscaling,
+    events,
+    region: base.region,
+  };
 }
 
-/** Error names AWS services use for "not allowed". */
-const DENIED = new Set([
-  "AccessDenied",
-  "AccessDeniedException",
-  "UnauthorizedOperation",
-  "AuthorizationError",
-  "AuthorizationErrorException",
-  "NotAuthorized",
-]);
+export { isAccessDenied } from "../../aws/permissions.ts";
 
 export type Service = "sqs" | "events" | "autoscaling";
 
@@ -67,14 +67,6 @@ export function iamAction(service: Service, command: object): string {
       ? schema[2]
       : command.constructor.name.replace(/Command$/, "");
   return `${service}:${operation}`;
-}
-
-export function isAccessDenied(err: unknown): boolean {
-  const name = (err as { name?: unknown; Code?: unknown } | null)?.name;
-  const code = (err as { Code?: unknown } | null)?.Code;
-  return (
-    (typeof name === "string" && DENIED.has(name)) || (typeof code === "string" && DENIED.has(code))
-  );
 }
 
 export function errorName(err: unknown): string | undefined {

@@ -3,8 +3,10 @@
  * 1 AWS refused or failed (the message names the IAM action when it was a
  * permission), 2 bad usage.
  */
+
+import { usageError, usageText } from "../../config/index.ts";
 import { errorMessage, isNthdError } from "../../errors.ts";
-import { parseSetupArgs, SETUP_USAGE, type SetupArgs } from "./args.ts";
+import { parseSetupArgs, SETUP_LINE, type SetupArgs, TEARDOWN_LINE } from "./args.ts";
 import { createSetupClients } from "./aws.ts";
 import { cloudFormationTemplate } from "./cloudformation.ts";
 import type { Action, Plan } from "./plan.ts";
@@ -23,14 +25,15 @@ export function teardownCommand(argv: readonly string[]): Promise<number> {
 }
 
 async function run(name: "setup" | "teardown", argv: readonly string[]): Promise<number> {
+  const line = name === "teardown" ? TEARDOWN_LINE : SETUP_LINE;
   const parsed = parseSetupArgs(argv, process.env, name === "teardown");
   if (!parsed.ok) {
-    process.stderr.write(`nthd ${name}: ${parsed.message}\n\n${SETUP_USAGE}`);
+    process.stderr.write(usageError(line, parsed.message));
     return EXIT_USAGE;
   }
   const args = parsed.args;
   if (args.help) {
-    process.stdout.write(SETUP_USAGE);
+    process.stdout.write(usageText(line));
     return EXIT_OK;
   }
   if (name === "setup" && args.output === "cloudformation") {

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../../config/index.ts";
 import { errorMessage, NthdError } from "../../errors.ts";
 import type { Notice, NoticeHandler } from "../../notice.ts";
-import { countImdsError, markSourcePolled } from "../../observe/metrics.ts";
+import { countImdsError, countParseError, markSourcePolled } from "../../observe/metrics.ts";
 import { imdsFailureReason, isTokenFailure, type MetadataReader } from "./client.ts";
 import type { InstanceFacts } from "./facts.ts";
 import { HandoverLedger } from "./handover.ts";
@@ -120,6 +120,7 @@ export class MonitorPoller {
     });
     if (!parsed.ok) {
       if ("error" in parsed) {
+        countParseError("imds", parsed.stage ?? "schema");
         this.#fail(
           new NthdError("IMDS_BAD_RESPONSE", parsed.error, {
             context: { path: this.#monitor.path },

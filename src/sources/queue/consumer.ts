@@ -35,6 +35,7 @@ import { awsRequestTimeoutMs } from "../../aws/clients.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { NoticeHandler } from "../../notice.ts";
+import type { AwsPermission } from "../../observe/labels.ts";
 import type { Logger } from "../../observe/log.ts";
 import {
   countMonitorError,
@@ -80,6 +81,10 @@ export interface QueueSourceOptions {
    * record to fail or succeed.
    */
   readonly kubeProbe?: (signal: AbortSignal) => Promise<unknown>;
+  /** IAM actions refused at start-up (src/aws/permissions.ts): what needs them is skipped. */
+  readonly denied?: ReadonlySet<AwsPermission>;
+  /** Told when AWS refuses a call later (the permission was taken away). */
+  readonly onDenied?: (action: AwsPermission) => void;
 }
 
 /** Largest batch one ReceiveMessage returns. */
@@ -109,7 +114,14 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
   const { config, sqs, signal } = opts;
   const log = opts.log ?? pino({ level: "silent" });
   const policy = visibilityPolicy(config);
-  const keeper = new VisibilityKeeper({ sqs, queueUrl: config.queueUrl, policy, log });
+  const keeper = new VisibilityKeeper({
+    sqs,
+    queueUrl: config.queueUrl,
+    policy,
+    log,
+    enabled: !opts.denied?.has("sqs:ChangeMessageVisibility"),
+    onDenied: () => opts.onDenied?.("sqs:ChangeMessageVisibility"),
+  });
   const acks = new MessageAcks({ sqs, queueUrl: config.queueUrl, keeper, log });
   const instances = opts.instances ?? createInstanceDirectory({ ec2: opts.ec2 });
   const primer =
@@ -129,7 +141,12 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
     handle: opts.handle,
     nodes: opts.resolver,
     instances,
-    lifecycle: createLifecycleActions({ autoscaling: opts.autoscaling, log }),
+    lifecycle: createLifecycleActions({
+      autoscaling: opts.autoscaling,
+      log,
+      ...(opts.denied ? { denied: opts.denied } : {}),
+      ...(opts.onDenied ? { onDenied: opts.onDenied } : {}),
+    }),
     acks,
     log,
     signal,

@@ -10,8 +10,10 @@ import {
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { sleep } from "../../async/sleep.ts";
+import { isAccessDenied } from "../../aws/permissions.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage, NthdError } from "../../errors.ts";
+import type { AwsPermission } from "../../observe/labels.ts";
 import type { Logger } from "../../observe/log.ts";
 import type { LifecycleAction } from "./parse.ts";
 
@@ -24,16 +26,17 @@ export interface HeartbeatPlan {
 }
 
 /**
- * When to heartbeat. Configured interval (NTH's HEARTBEAT_INTERVAL/UNTIL) wins;
- * otherwise every half of the hook's own heartbeat timeout, which keeps the
- * action alive with a margin, until AWS's global timeout. No timeout known
- * and none configured: no heartbeats.
+ * When to heartbeat. A configured interval (NTH's HEARTBEAT_INTERVAL/UNTIL)
+ * wins and -1 means none, as in NTH; `auto` (nthd's default) beats every half
+ * of the hook's own heartbeat timeout, which keeps the action alive with a
+ * margin, until AWS's global timeout. No timeout known: no heartbeats.
  */
 export function heartbeatPlan(
   config: Pick<Config, "heartbeatIntervalSeconds" | "heartbeatUntilSeconds">,
   hookTimeoutSeconds: number | undefined,
 ): HeartbeatPlan | undefined {
-  if (config.heartbeatIntervalSeconds > 0) {
+  if (config.heartbeatIntervalSeconds === -1) return undefined;
+  if (typeof config.heartbeatIntervalSeconds === "number") {
     // HEARTBEAT_UNTIL's default (48 h) is the settings table's.
     return {
       intervalSeconds: config.heartbeatIntervalSeconds,
@@ -95,11 +98,21 @@ function actionIds(action: LifecycleAction) {
 export function createLifecycleActions(opts: {
   autoscaling: Pick<AutoScalingClient, "send">;
   log: Logger;
+  /** IAM actions refused at start-up: their calls are not made at all. */
+  denied?: ReadonlySet<AwsPermission>;
+  /** Told when AWS refuses a call (the permission was taken away). */
+  onDenied?: (action: AwsPermission) => void;
 }): LifecycleActions {
   const { autoscaling, log } = opts;
+  const denied = new Set(opts.denied ?? []);
+  const refuse = (action: AwsPermission) => {
+    denied.add(action);
+    opts.onDenied?.(action);
+  };
   const timeouts = new Map<string, Promise<number | undefined>>();
 
   async function describeTimeout(group: string, hook: string): Promise<number | undefined> {
+    if (denied.has("autoscaling:DescribeLifecycleHooks")) return undefined;
     try {
       const out = await autoscaling.send(
         new DescribeLifecycleHooksCommand({
@@ -109,6 +122,10 @@ export function createLifecycleActions(opts: {
       );
       return out.LifecycleHooks?.find((h) => h.LifecycleHookName === hook)?.HeartbeatTimeout;
     } catch (err) {
+      if (isAccessDenied(err)) {
+        refuse("autoscaling:DescribeLifecycleHooks");
+        return undefined;
+      }
       log.warn(
         { group, hook, err: errorMessage(err) },
         "could not read the lifecycle hook's timeout",
@@ -161,6 +178,7 @@ export function createLifecycleActions(opts: {
       const startedAt = Date.now();
       /** False once AWS says the action is over. */
       const beat = async (): Promise<boolean> => {
+        if (denied.has("autoscaling:RecordLifecycleActionHeartbeat")) return false;
         try {
           await autoscaling.send(new RecordLifecycleActionHeartbeatCommand(actionIds(action)));
           log.debug({ group: action.autoScalingGroupName }, "lifecycle heartbeat sent");
@@ -168,6 +186,10 @@ export function createLifecycleActions(opts: {
         } catch (err) {
           if (isValidationError(err)) {
             log.info({ reason: errorMessage(err) }, "lifecycle action ended; heartbeats stop");
+            return false;
+          }
+          if (isAccessDenied(err)) {
+            refuse("autoscaling:RecordLifecycleActionHeartbeat");
             return false;
           }
           log.warn(

@@ -28,7 +28,7 @@ import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { NoticeHandler, NoticeOutcome } from "../../notice.ts";
 import { type Logger, noticeLogger } from "../../observe/log.ts";
-import { countMonitorError } from "../../observe/metrics.ts";
+import { countMonitorError, countParseError } from "../../observe/metrics.ts";
 import type { MessageAcks, QueueMessageRef } from "./acks.ts";
 import {
   type Disposition,
@@ -102,6 +102,7 @@ export async function handleMessage(
       deps.acks.delete(msg, "ignored-kind");
     } else {
       countMonitorError("SQS_MONITOR");
+      countParseError("queue", parsed.stage ?? "schema");
       log.warn(
         { reason: parsed.error },
         "malformed message left in the queue; its redrive policy moves it to the dead-letter queue",

@@ -45,10 +45,10 @@ function parseText(text: string, receivedAt: Date, what: string, insideSns: bool
   if (!decoded.ok) return decoded;
   const value = decoded.value;
   if (!isObject(value)) {
-    return malformed(`${what} is ${jsonTypeName(value)}, expected a JSON object`);
+    return malformed(`${what} is ${jsonTypeName(value)}, expected a JSON object`, "envelope");
   }
   if (isSnsNotification(value)) {
-    if (insideSns) return malformed("SNS envelope inside an SNS envelope");
+    if (insideSns) return malformed("SNS envelope inside an SNS envelope", "envelope");
     return unwrapSns(value, receivedAt);
   }
   const handshake = snsHandshake(value);
@@ -62,13 +62,14 @@ function parseText(text: string, receivedAt: Date, what: string, insideSns: bool
   }
   return malformed(
     `${what} is a JSON object but not an EventBridge event, an Auto Scaling notification or an SNS envelope`,
+    "envelope",
   );
 }
 
 function parseEvent(obj: JsonObject, ctx: ParseContext, warnings: string[]): Parsed {
   const label = eventLabel(obj);
   if (typeof obj.source !== "string" || typeof obj["detail-type"] !== "string") {
-    return malformed(`${label}: "source" or "detail-type" missing or not a string`);
+    return malformed(`${label}: "source" or "detail-type" missing or not a string`, "envelope");
   }
   const parser = parserFor(obj.source, obj["detail-type"]);
   if (parser === undefined) {

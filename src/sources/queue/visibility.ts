@@ -16,6 +16,7 @@
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
  */
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { isAccessDenied } from "../../aws/permissions.ts";
 import type { Config } from "../../config/index.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../observe/log.ts";
@@ -85,6 +86,13 @@ export interface VisibilityKeeperOptions {
   readonly now?: () => number;
   /** Bound on one ChangeMessageVisibilityBatch call; default changeTimeoutMs(policy). */
   readonly callTimeoutMs?: number;
+  /**
+   * False when sqs:ChangeMessageVisibility is refused: messages are tracked
+   * (shutdown still knows them) but never extended or released early.
+   */
+  readonly enabled?: boolean;
+  /** Told when AWS refuses the call (the permission was taken away). */
+  readonly onDenied?: () => void;
 }
 
 export class VisibilityKeeper {
@@ -153,6 +161,7 @@ export class VisibilityKeeper {
   }
 
   async #change(batch: [string, Entry][], seconds: number, now: number): Promise<void> {
+    if (this.#opts.enabled === false || batch.length === 0) return;
     for (const [, entry] of batch) entry.changing = true;
     try {
       const out = await this.#opts.sqs.send(
@@ -191,6 +200,10 @@ export class VisibilityKeeper {
         );
       });
     } catch (err) {
+      if (isAccessDenied(err)) {
+        this.#opts.onDenied?.();
+        return;
+      }
       // Transient (or timed out): the next tick tries these again while time is left.
       this.#opts.log.warn(
         { err: errorMessage(err), count: batch.length },

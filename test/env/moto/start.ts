@@ -37,14 +37,16 @@ async function waitUntilUp(url: string, child: ChildProcess, timeoutMs: number):
   throw new Error(`moto did not answer on ${url} within ${timeoutMs} ms`);
 }
 
-export async function startMoto(opts: { callLog?: string } = {}): Promise<MotoServer> {
+export async function startMoto(
+  opts: { callLog?: string; env?: Record<string, string> } = {},
+): Promise<MotoServer> {
   const python = motoPython();
   if (!existsSync(python)) {
     throw new Error(`moto is not installed at ${python}; run: npm run peers -- moto`);
   }
   const port = await freePort();
   const launcher = join(dirname(fileURLToPath(import.meta.url)), "launcher.py");
-  const env = { ...process.env };
+  const env = { ...process.env, ...opts.env };
   if (opts.callLog !== undefined) env.NTHD_MOTO_CALL_LOG = opts.callLog;
   const child = spawn(python, [launcher, String(port)], {
     env,

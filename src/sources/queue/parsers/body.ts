@@ -23,20 +23,21 @@ export function decodeJson(text: string, what: string): Decoded {
   if (text.length > MAX_BODY_BYTES || Buffer.byteLength(text) > MAX_BODY_BYTES) {
     return malformed(
       `${what} is ${Buffer.byteLength(text)} bytes, over the ${MAX_BODY_BYTES}-byte SQS maximum`,
+      "json",
     );
   }
   const trimmed = text.trim();
-  if (trimmed === "") return malformed(`${what} is empty`);
+  if (trimmed === "") return malformed(`${what} is empty`, "json");
   const costly = costlyJsonShape(text);
-  if (costly !== undefined) return malformed(`${what} ${costly}`);
+  if (costly !== undefined) return malformed(`${what} ${costly}`, "json");
   const looksLikeJson = trimmed.startsWith("{") || trimmed.startsWith("[");
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    if (looksLikeJson) return malformed(`${what} is not JSON ${where(text, err)}`);
+    if (looksLikeJson) return malformed(`${what} is not JSON ${where(text, err)}`, "json");
     if (NOT_TEXT.test(text)) {
-      return malformed(`${what} is neither JSON nor text (control or invalid bytes)`);
+      return malformed(`${what} is neither JSON nor text (control or invalid bytes)`, "json");
     }
     const firstLine = trimmed.split("\n", 1)[0] ?? "";
     const sample = firstLine.length > 40 ? `${firstLine.slice(0, 40)}…` : firstLine;

@@ -31,17 +31,17 @@ export function clip(text: string, max = 80): string {
 export function readEnvelope(obj: JsonObject): ParseResult<{ readonly event: EventEnvelope }> {
   const label = eventLabel(obj);
   const id = str(obj, "id");
-  if (id === undefined) return malformed(`${label}: "id" missing or not a string`);
+  if (id === undefined) return malformed(`${label}: "id" missing or not a string`, "envelope");
   const source = str(obj, "source");
   const detailType = str(obj, "detail-type");
   if (source === undefined || detailType === undefined) {
-    return malformed(`${label}: "source" or "detail-type" missing or not a string`);
+    return malformed(`${label}: "source" or "detail-type" missing or not a string`, "envelope");
   }
   if (typeof obj.time !== "string") {
-    return malformed(`${label}: "time" missing or not a string`);
+    return malformed(`${label}: "time" missing or not a string`, "envelope");
   }
   if (!isObject(obj.detail)) {
-    return malformed(`${label}: "detail" missing or not an object`);
+    return malformed(`${label}: "detail" missing or not an object`, "envelope");
   }
   // The capacity-reservation sample gives resources as one string; accept both.
   const rawResources = Array.isArray(obj.resources) ? obj.resources : [obj.resources];
