@@ -6,6 +6,12 @@
  * KUBE_API / KUBE_NODE_NOT_FOUND, or CONFIG_INVALID when the connection
  * settings are wrong) whose context says what kind of failure it was (see
  * api-error.ts). Model types come from @kubernetes/client-node as types only.
+ *
+ * Nodes and pods are slimmed as they arrive (slim.ts): every node and pod
+ * this client returns or passes to a watch callback holds only the fields
+ * nthd reads, so they are for reading and for merge patches, never for PUT.
+ * Node lists come in pages, so listing a large cluster never holds its whole
+ * answer at once.
  */
 import type {
   CoreV1Event,
@@ -21,6 +27,7 @@ import { kubeError } from "./api-error.ts";
 import { loadConnection } from "./connection.ts";
 import { createTransport, type KubeRequest, type Transport } from "./http.ts";
 import { createRateLimiter, type Lane, type RateLimiter } from "./rate-limit.ts";
+import { slimNode, slimPdb, slimPod } from "./slim.ts";
 import { consumeWatch, type WatchEventType } from "./watch.ts";
 
 export type { WatchEventType } from "./watch.ts";
@@ -94,6 +101,13 @@ export interface KubeClient {
 const MERGE_PATCH = "application/merge-patch+json";
 
 /**
+ * Nodes per list page: the largest answer held at once while listing. A real
+ * node is 10-40 KiB of JSON (its image list), so a page is a few MiB before
+ * it is slimmed; client-go's reflector pages by 500.
+ */
+export const NODE_PAGE_SIZE = 250;
+
+/**
  * A watch asks the server to end it after 5-10 minutes (spread so many
  * replicas do not reconnect together, as client-go's reflector does); the
  * caller then resumes from the last resourceVersion it saw.
@@ -164,10 +178,11 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
 
     async getNode(name, o) {
       try {
-        return await call<V1Node>(`getting node ${name}`, o, {
+        const node = await call<V1Node>(`getting node ${name}`, o, {
           method: "GET",
           path: `/api/v1/nodes/${segment(name)}`,
         });
+        return slimNode(node);
       } catch (err) {
         if (err instanceof NthdError && err.context.kind === "not-found") return undefined;
         throw err;
@@ -176,12 +191,13 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
 
     async patchNode(name, patch, o) {
       try {
-        return await call<V1Node>(`patching node ${name}`, o, {
+        const node = await call<V1Node>(`patching node ${name}`, o, {
           method: "PATCH",
           path: `/api/v1/nodes/${segment(name)}`,
           body: patch,
           contentType: MERGE_PATCH,
         });
+        return slimNode(node);
       } catch (err) {
         if (err instanceof NthdError && err.context.kind === "not-found") {
           throw new NthdError("KUBE_NODE_NOT_FOUND", `node ${name} not found`, { cause: err });
@@ -191,12 +207,25 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     },
 
     async listNodes(o) {
-      const list = await call<V1NodeList>("listing nodes", o, {
-        method: "GET",
-        path: "/api/v1/nodes",
-        query: { labelSelector: o?.labelSelector || undefined },
-      });
-      return { nodes: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "" };
+      const nodes: V1Node[] = [];
+      let next: string | undefined;
+      let resourceVersion = "";
+      do {
+        const page: V1NodeList = await call<V1NodeList>("listing nodes", o, {
+          method: "GET",
+          path: "/api/v1/nodes",
+          query: {
+            labelSelector: o?.labelSelector || undefined,
+            limit: NODE_PAGE_SIZE,
+            continue: next,
+          },
+        });
+        for (const node of page.items ?? []) nodes.push(slimNode(node));
+        // Every page of one list is a snapshot at the first page's version.
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+        next = page.metadata?._continue || undefined;
+      } while (next !== undefined);
+      return { nodes, resourceVersion };
     },
 
     async listPodsOnNode(nodeName, o) {
@@ -209,7 +238,10 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
           resourceVersion: o?.fromCache ? "0" : undefined,
         },
       });
-      return { pods: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "" };
+      return {
+        pods: (list.items ?? []).map(slimPod),
+        resourceVersion: list.metadata?.resourceVersion ?? "",
+      };
     },
 
     async listPodDisruptionBudgets(o) {
@@ -217,7 +249,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         method: "GET",
         path: "/apis/policy/v1/poddisruptionbudgets",
       });
-      return list.items ?? [];
+      return (list.items ?? []).map(slimPdb);
     },
 
     async evictPod(namespace, name, o) {
@@ -249,7 +281,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         `watching pods on node ${nodeName}`,
         "/api/v1/pods",
         { fieldSelector: `spec.nodeName=${nodeName}`, resourceVersion },
-        (type, obj) => onEvent(type, obj as V1Pod),
+        (type, obj) => onEvent(type, slimPod(obj as V1Pod)),
         onEnd,
         signal,
       );
@@ -260,7 +292,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         "watching nodes",
         "/api/v1/nodes",
         { resourceVersion },
-        (type, obj) => onEvent(type, obj as V1Node),
+        (type, obj) => onEvent(type, slimNode(obj as V1Node)),
         onEnd,
         signal,
       );
