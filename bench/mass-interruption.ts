@@ -19,6 +19,7 @@ import {
   waitPdbsSettled,
   waitPodsReady,
 } from "./lib/cluster.ts";
+import { type CpuShare, cpuShare, cpuSnapshot } from "./lib/cpu-share.ts";
 import { createInstanceNodes, createSpareNodes } from "./lib/fleet.ts";
 import { pollUntil, sleep } from "./lib/ground.ts";
 import { type HandlerName, launchHandler, type RunningHandler } from "./lib/handlers.ts";
@@ -56,6 +57,8 @@ interface HandlerRun {
   cpuSeconds?: number;
   /** Wall time from the first notice to the end of observation. */
   observedMs?: number;
+  /** CPU seconds of the handler, each ground process and the rest of the machine meanwhile. */
+  cpu?: CpuShare;
   error?: string;
 }
 
@@ -102,6 +105,8 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       r.readyMs = running.readyMs;
       await sleep(1000);
       const before = await handlerRequestCounts(g);
+      const cpuPids = { ...g.state.pids, [h]: running.proc.pid };
+      const cpuBefore = cpuSnapshot(cpuPids);
       const startMs = Date.now() - running.proc.startedAt;
       const eventTime = Date.now();
       const sentAt = await sendSpotWarnings(
@@ -121,6 +126,7 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
         250,
       ).catch((err: unknown) => process.stderr.write(`[mass] ${h}: ${(err as Error).message}\n`));
       const endMs = Date.now() - running.proc.startedAt;
+      r.cpu = cpuShare(cpuBefore, cpuSnapshot(cpuPids));
       r.observedMs = Date.now() - first;
       await sleep(1000);
       r.requests = diffCounts(before, await handlerRequestCounts(g));
@@ -184,6 +190,40 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
     ],
     rows,
   );
+  // Where the CPU went while each handler worked: the handler, the ground's
+  // processes, and everything else the shared machine ran meanwhile.
+  const grounds = [
+    ...new Set(Object.values(runs).flatMap((r) => Object.keys(r.cpu?.processes ?? {}))),
+  ].filter((name) => !(name in runs));
+  const cpuRows: Cell[][] = Object.entries(runs)
+    .filter(([, r]) => r.cpu !== undefined)
+    .map(([h, r]) => {
+      const c = r.cpu as CpuShare;
+      const handled = r.outcome?.nodesCordoned || nodeCount;
+      return [
+        h,
+        fmt(c.wallSeconds, 0, " s"),
+        fmt(c.processes[h], 1, " s"),
+        fmt((c.processes[h] ?? Number.NaN) / handled, 3, " s"),
+        r.requests ? fmt(r.requests.dispatched / handled, 1) : "n/a",
+        ...grounds.map((name) => fmt(c.processes[name], 1, " s")),
+        fmt(c.other, 1, " s"),
+        fmt(c.machineBusy, 1, " s"),
+      ];
+    });
+  const cpuTable = markdownTable(
+    [
+      "handler",
+      "window",
+      "handler CPU",
+      "CPU per node",
+      "API requests per node",
+      ...grounds,
+      "rest of machine",
+      "machine busy",
+    ],
+    cpuRows,
+  );
   if (!values["no-write"]) {
     const svg = cdfSvg(
       `Queue mode, ${nodeCount} simultaneous Spot warnings: notice to node cordoned`,
@@ -199,7 +239,7 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
     ]),
   );
   return {
-    table,
+    table: `${table}\n\nCPU seconds from the first notice to the end of observation (2 cores: at most twice the window):\n\n${cpuTable}`,
     results: {
       nodes: nodeCount,
       podsPerNode,

@@ -12,7 +12,12 @@ import { type SpawnedProcess, spawnMeasured } from "./proc.ts";
 import { waitHttpOk } from "./ready.ts";
 import { repoRoot } from "./results.ts";
 
-export const HANDLERS = ["nthd", "nth"] as const;
+/**
+ * "nthd-before" is nthd from another tree (`--before <dir>`: a checkout with
+ * its `dist/` built), run exactly like "nthd" with that tree's chart flags,
+ * so a change is measured against the code before it in the same run.
+ */
+export const HANDLERS = ["nthd", "nthd-before", "nth"] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
 export const NTH_VERSION = process.env.NTH_VERSION ?? "v1.25.6";
@@ -25,6 +30,8 @@ export interface HandlerContext {
   readonly logDir: string;
   /** Run nthd from src/main.ts instead of dist/nthd.mjs. */
   readonly fromSource: boolean;
+  /** The tree "nthd-before" runs from (its dist/nthd.mjs and chart flags). */
+  readonly beforeDir?: string | undefined;
 }
 
 export type LaunchSpec =
@@ -49,10 +56,19 @@ export function nthBinary(): string {
 }
 
 /** Why a handler cannot run here, or undefined when it can. */
-export function unavailableReason(name: HandlerName, fromSource: boolean): string | undefined {
+export function unavailableReason(
+  name: HandlerName,
+  fromSource: boolean,
+  beforeDir?: string,
+): string | undefined {
   if (name === "nthd") {
     const bundle = join(repoRoot, "dist", "nthd.mjs");
     return fromSource || existsSync(bundle) ? undefined : `${bundle} missing: run npm run build`;
+  }
+  if (name === "nthd-before") {
+    if (beforeDir === undefined) return "no --before <dir> given";
+    const bundle = join(beforeDir, "dist", "nthd.mjs");
+    return existsSync(bundle) ? undefined : `${bundle} missing: build that tree first`;
   }
   return existsSync(nthBinary())
     ? undefined
@@ -60,16 +76,22 @@ export function unavailableReason(name: HandlerName, fromSource: boolean): strin
 }
 
 /**
- * The Node.js flags nthd's DaemonSet runs IMDS mode with, read from the
- * chart's file so the bench measures what users run (one flag per line, `#`
- * comments).
+ * The Node.js flags the chart runs a mode with, read from the chart's
+ * `files/<mode>-node-flags.txt` (one flag per line, `#` comments) so the
+ * bench measures what users run; none when the tree has no such file.
  */
-export function imdsNodeFlags(): string[] {
-  const file = join(repoRoot, "charts", "nthd", "files", "imds-node-flags.txt");
+export function modeNodeFlags(mode: "imds" | "queue", root = repoRoot): string[] {
+  const file = join(root, "charts", "nthd", "files", `${mode}-node-flags.txt`);
+  if (!existsSync(file)) return [];
   return readFileSync(file, "utf8")
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
+}
+
+/** The DaemonSet's flags (IMDS mode). */
+export function imdsNodeFlags(): string[] {
+  return modeNodeFlags("imds");
 }
 
 /**
@@ -140,7 +162,7 @@ export async function launchHandler(
   readyTimeoutMs = 60_000,
 ): Promise<RunningHandler> {
   const logFile = join(ctx.logDir, `${label}.log`);
-  if (name === "nthd") {
+  if (name === "nthd" || name === "nthd-before") {
     const probesPort = await freePort();
     const env: Record<string, string> = {
       ...baseEnv(),
@@ -160,10 +182,14 @@ export async function launchHandler(
     } else {
       Object.assign(env, imdsEnv(spec));
     }
-    const entry = ctx.fromSource
-      ? join(repoRoot, "src", "main.ts")
-      : join(repoRoot, "dist", "nthd.mjs");
-    const nodeFlags = spec.mode === "imds" ? imdsNodeFlags() : [];
+    const before = name === "nthd-before" ? ctx.beforeDir : undefined;
+    const entry =
+      before !== undefined
+        ? join(before, "dist", "nthd.mjs")
+        : ctx.fromSource
+          ? join(repoRoot, "src", "main.ts")
+          : join(repoRoot, "dist", "nthd.mjs");
+    const nodeFlags = modeNodeFlags(spec.mode, before ?? repoRoot);
     const proc = spawnMeasured(process.execPath, [...nodeFlags, entry], env, logFile);
     const readyAt = await waitHttpOk(`http://127.0.0.1:${probesPort}/readyz`, {
       timeoutMs: readyTimeoutMs,
