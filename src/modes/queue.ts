@@ -23,10 +23,13 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
   const nodes = createNodeIndex(ctx.kube, {
     onError: (err) => log.warn({ err: errorMessage(err) }, "node watch failed; restarting"),
   });
-  await nodes.start();
-  ctx.engine.useNodeCache(nodes);
-  readiness.set("kube", true);
+  // Shutdown also ends a start-up still waiting for the API server.
+  const stopIndex = () => void nodes.stop();
+  ctx.signal.addEventListener("abort", stopIndex, { once: true });
   try {
+    await nodes.start();
+    ctx.engine.useNodeCache(nodes);
+    readiness.set("kube", true);
     // Drains an earlier replica had started go on. Lifecycle actions need no
     // help here: their messages stay in the queue until completed, so they
     // come back to whichever replica is running.
@@ -46,6 +49,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
       signal: ctx.signal,
     });
   } finally {
+    ctx.signal.removeEventListener("abort", stopIndex);
     await nodes.stop();
     for (const client of [aws.sqs, aws.ec2, aws.autoscaling]) client.destroy();
   }
