@@ -6,11 +6,21 @@
 // RSS and CPU. Notice time = when the message was sent.
 // Usage: node bench/mass-interruption.ts [--nodes 100] [--pods-per-node 10]
 //        [--replicas 50] [--grace 5] [--timeout-seconds 300] [--handlers nthd,nth]
-//        [--source] [--no-write]
+//        [--cgroup-limit 256Mi|chart] [--source] [--no-write]
+// --cgroup-limit runs nthd inside a real memory cgroup with that limit ("chart":
+// the chart's default for queue mode) and reports peak charged memory and
+// OOM kills (needs root; see bench/lib/cgroup.ts).
 import { CoreV1Api } from "@kubernetes/client-node";
 import { diffCounts, handlerRequestCounts, type RequestCounts } from "./lib/apiserver-metrics.ts";
 import { benchArgs, intOption } from "./lib/args.ts";
 import { awsClients, createQueue, deleteQueue, sendSpotWarnings } from "./lib/aws.ts";
+import {
+  type CgroupFigures,
+  cgroupVersion,
+  createMemoryCgroup,
+  type MemoryCgroup,
+} from "./lib/cgroup.ts";
+import { cgroupLimitOption } from "./lib/chart-limits.ts";
 import {
   createDeployment,
   createNamespace,
@@ -39,6 +49,7 @@ const values = benchArgs(USAGE, {
   grace: { type: "string", default: "5" },
   "pdb-max-unavailable": { type: "string", default: "20%" },
   "timeout-seconds": { type: "string", default: "300" },
+  "cgroup-limit": { type: "string" },
 });
 const nodeCount = intOption(values, "nodes");
 const podsPerNode = intOption(values, "pods-per-node", 0);
@@ -46,6 +57,7 @@ const replicasPerDeployment = intOption(values, "replicas");
 const graceSeconds = intOption(values, "grace", 0);
 const timeoutSeconds = intOption(values, "timeout-seconds");
 const pdbMaxUnavailable = String(values["pdb-max-unavailable"]);
+const cgroupLimit = cgroupLimitOption(values["cgroup-limit"], "queue");
 const NOTICE_MS = 120_000;
 
 interface HandlerRun {
@@ -53,12 +65,16 @@ interface HandlerRun {
   requests?: RequestCounts;
   readyMs?: number;
   peakRssBytes?: number;
+  /** Peak of the anonymous part of the RSS (the executable's pages left out). */
+  peakAnonBytes?: number;
   cpuPct?: number;
   cpuSeconds?: number;
   /** Wall time from the first notice to the end of observation. */
   observedMs?: number;
   /** CPU seconds of the handler, each ground process and the rest of the machine meanwhile. */
   cpu?: CpuShare;
+  /** With --cgroup-limit: what the kernel charged the handler's cgroup. */
+  cgroup?: CgroupFigures & { limitBytes: number; exited: boolean };
   error?: string;
 }
 
@@ -98,10 +114,16 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
     const queueUrl = await createQueue(sqs, `nthd-bench-${pool}`);
 
     let running: RunningHandler | undefined;
+    let cgroup: MemoryCgroup | undefined;
     const cordons = await watchCordons(g.kc, `nthd-bench/pool=${pool}`);
     const pods = await watchPods(g.kc, namespace, nodeNames);
     try {
-      running = await launchHandler(h, ctx, { mode: "queue", queueUrl }, `${pool}`);
+      if (cgroupLimit !== undefined && h !== "nth") {
+        cgroup = createMemoryCgroup(`nthd-bench-${process.pid}-${h}`, cgroupLimit.bytes);
+      }
+      running = await launchHandler(h, ctx, { mode: "queue", queueUrl }, `${pool}`, {
+        ...(cgroup ? { cgroup } : {}),
+      });
       r.readyMs = running.readyMs;
       await sleep(1000);
       const before = await handlerRequestCounts(g);
@@ -132,6 +154,14 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       r.requests = diffCounts(before, await handlerRequestCounts(g));
       running.proc.sampler.sample();
       r.peakRssBytes = running.proc.sampler.peakRssBytes();
+      r.peakAnonBytes = running.proc.sampler.peakAnonBytes();
+      if (cgroup) {
+        r.cgroup = {
+          ...cgroup.read(),
+          limitBytes: cgroup.limitBytes,
+          exited: running.proc.exited(),
+        };
+      }
       r.cpuPct = running.proc.sampler.cpuPercent(startMs, endMs);
       r.cpuSeconds = running.proc.sampler.cpuSecondsBetween(startMs, endMs);
       r.outcome = interruptionOutcome({
@@ -149,6 +179,7 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       process.stderr.write(`[mass] ${h} failed: ${r.error}\n`);
     } finally {
       await running?.stop();
+      cgroup?.remove();
       cordons.stop();
       pods.stop();
       await deleteQueue(sqs, queueUrl);
@@ -171,6 +202,7 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       `${pct(o.evictedBeforeDeadlinePct)} / ${pct(o.goneBeforeDeadlinePct)}`,
       r.requests ? String(r.requests.dispatched) : "n/a",
       mib(r.peakRssBytes),
+      mib(r.peakAnonBytes),
       `${fmt(r.cpuSeconds, 1, " s")} (${fmt(r.cpuPct, 0, " %")})`,
     ];
   });
@@ -186,6 +218,7 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       "pods evicted / gone in 2 min",
       "API requests",
       "peak RSS",
+      "peak anonymous",
       "CPU",
     ],
     rows,
@@ -224,6 +257,37 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
     ],
     cpuRows,
   );
+  const cgroupRows: Cell[][] = Object.entries(runs)
+    .filter(([, r]) => r.cgroup !== undefined)
+    .map(([h, r]) => {
+      const c = r.cgroup as NonNullable<HandlerRun["cgroup"]>;
+      return [
+        h,
+        mib(c.limitBytes),
+        mib(c.peakBytes),
+        mib(c.peakWorkingSetBytes),
+        mib(c.peakAnonBytes),
+        mib(r.peakRssBytes),
+        c.limitHits,
+        c.oomKills > 0 || c.exited ? `**yes** (${c.oomKills} OOM kills)` : "no",
+      ];
+    });
+  const cgroupTable =
+    cgroupRows.length === 0
+      ? ""
+      : `\n\nInside a memory cgroup (v${cgroupVersion()}) at ${cgroupLimit?.text}: "charged" includes page cache, which the kernel reclaims before it OOM-kills; "working set" is charged minus inactive file pages (the kubelet's figure):\n\n${markdownTable(
+          [
+            "handler",
+            "limit",
+            "peak charged",
+            "peak working set",
+            "peak anonymous",
+            "peak RSS",
+            "limit reached",
+            "killed",
+          ],
+          cgroupRows,
+        )}`;
   if (!values["no-write"]) {
     const svg = cdfSvg(
       `Queue mode, ${nodeCount} simultaneous Spot warnings: notice to node cordoned`,
@@ -239,7 +303,7 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
     ]),
   );
   return {
-    table: `${table}\n\nCPU seconds from the first notice to the end of observation (2 cores: at most twice the window):\n\n${cpuTable}`,
+    table: `${table}${cgroupTable}\n\nCPU seconds from the first notice to the end of observation (2 cores: at most twice the window):\n\n${cpuTable}`,
     results: {
       nodes: nodeCount,
       podsPerNode,

@@ -3,9 +3,11 @@
 // Each gets only the settings its mode needs, by the names it reads; every
 // other setting stays at its default ("defaults against defaults").
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { load } from "js-yaml";
 import { freePort } from "../../test/env/peers.ts";
+import { type MemoryCgroup, privateRuntime } from "./cgroup.ts";
+import { chartMemoryLimitOf } from "./chart-limits.ts";
 import type { BenchGround } from "./ground.ts";
 import { type HandlerIdentity, installInClusterFiles } from "./identity.ts";
 import { type SpawnedProcess, spawnMeasured } from "./proc.ts";
@@ -76,17 +78,29 @@ export function unavailableReason(
 }
 
 /**
- * The Node.js flags the chart runs a mode with, read from the chart's
- * `files/<mode>-node-flags.txt` (one flag per line, `#` comments) so the
- * bench measures what users run; none when the tree has no such file.
+ * The Node.js flags the chart runs a mode with: those of the chart's
+ * `files/<mode>-node-flags.txt` (one flag per line, `#` comments), then, as
+ * the chart's template adds it, a heap limit of half the memory limit (the
+ * given one, else the chart's default for the mode), so the bench measures
+ * what users run. Trees whose chart has neither give what they have.
  */
-export function modeNodeFlags(mode: "imds" | "queue", root = repoRoot): string[] {
+export function modeNodeFlags(
+  mode: "imds" | "queue",
+  root = repoRoot,
+  memoryLimitBytes?: number,
+): string[] {
   const file = join(root, "charts", "nthd", "files", `${mode}-node-flags.txt`);
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#"));
+  const flags = existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line !== "" && !line.startsWith("#"))
+    : [];
+  const limit = memoryLimitBytes ?? chartMemoryLimitOf(mode, root)?.bytes;
+  if (limit !== undefined && !flags.some((f) => f.startsWith("--max-old-space-size"))) {
+    flags.push(`--max-old-space-size=${Math.floor(limit / 1048576 / 2)}`);
+  }
+  return flags;
 }
 
 /** The DaemonSet's flags (IMDS mode). */
@@ -154,13 +168,23 @@ function passThrough(prefix: string): Record<string, string> {
 
 let inClusterInstalled = false;
 
+export interface LaunchOptions {
+  readonly readyTimeoutMs?: number;
+  /**
+   * Run nthd inside this memory cgroup, from a private copy of Node and the
+   * bundle (see cgroup.ts). Not with --source.
+   */
+  readonly cgroup?: MemoryCgroup;
+}
+
 export async function launchHandler(
   name: HandlerName,
   ctx: HandlerContext,
   spec: LaunchSpec,
   label: string,
-  readyTimeoutMs = 60_000,
+  opts: LaunchOptions = {},
 ): Promise<RunningHandler> {
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   const logFile = join(ctx.logDir, `${label}.log`);
   if (name === "nthd" || name === "nthd-before") {
     const probesPort = await freePort();
@@ -189,13 +213,26 @@ export async function launchHandler(
         : ctx.fromSource
           ? join(repoRoot, "src", "main.ts")
           : join(repoRoot, "dist", "nthd.mjs");
-    const nodeFlags = modeNodeFlags(spec.mode, before ?? repoRoot);
-    const proc = spawnMeasured(process.execPath, [...nodeFlags, entry], env, logFile);
+    const nodeFlags = modeNodeFlags(spec.mode, before ?? repoRoot, opts.cgroup?.limitBytes);
+    let command = process.execPath;
+    let args = [...nodeFlags, entry];
+    let dispose = () => {};
+    if (opts.cgroup !== undefined) {
+      if (ctx.fromSource) throw new Error("a memory cgroup needs the bundle, not --source");
+      const runtime = privateRuntime(process.execPath, dirname(entry));
+      dispose = runtime.dispose;
+      ({ command, args } = opts.cgroup.wrap(runtime.node, [
+        ...nodeFlags,
+        join(runtime.bundleDir, "nthd.mjs"),
+      ]));
+    }
+    const proc = spawnMeasured(command, args, env, logFile);
     const readyAt = await waitHttpOk(`http://127.0.0.1:${probesPort}/readyz`, {
       timeoutMs: readyTimeoutMs,
       alive: () => !proc.exited(),
     }).catch(async (err: unknown) => {
       await proc.stop();
+      dispose();
       throw new Error(`nthd not ready: ${(err as Error).message} (log: ${logFile})`);
     });
     proc.sampler.sample();
@@ -205,7 +242,10 @@ export async function launchHandler(
       readyAt,
       readyMs: readyAt - proc.startedAt,
       readySignal: "GET /readyz answers 200",
-      stop: () => proc.stop(),
+      stop: async () => {
+        await proc.stop();
+        dispose();
+      },
     };
   }
 
