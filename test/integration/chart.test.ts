@@ -570,7 +570,7 @@ describe("kOps manifests", () => {
     assert.equal(spec.hostNetwork, true);
     assert.deepEqual(spec.containers[0].resources, {
       requests: { cpu: "30m", memory: "48Mi" },
-      limits: { memory: "96Mi" },
+      limits: { memory: "128Mi" },
     });
     const env = envValues(objects);
     assert.equal(env.ENABLE_SPOT_INTERRUPTION_DRAINING, "true");
