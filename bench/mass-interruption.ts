@@ -107,7 +107,8 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       );
       await createPdb(g, namespace, app, pdbMaxUnavailable);
     }
-    await waitPodsReady(g, namespace, totalPods, 600_000);
+    // Placing 10,000 pods takes the scheduler minutes on a busy 2-core machine.
+    await waitPodsReady(g, namespace, totalPods, Math.max(600_000, totalPods * 180));
     // Room for the replacements once the fleet is cordoned (110 pods a node).
     const spares = await createSpareNodes(g, pool, Math.max(1, Math.ceil(totalPods / 110)), 110);
     await waitPdbsSettled(g, namespace);

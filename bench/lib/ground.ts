@@ -50,7 +50,12 @@ function hookSignals(): void {
 /** Starts the ground, runs `body`, then undoes everything registered with onCleanup. */
 export async function withGround<T>(body: (g: BenchGround) => Promise<T>): Promise<T> {
   // Must be set before test/env/ground-up.ts is first evaluated (it reads it once).
-  process.env.NTHD_GROUND_STATE ??= join(repoRoot, ".nthd-ground", "bench-state.json");
+  // One file per bench process: two benches run from one tree must not stop each other's ground.
+  process.env.NTHD_GROUND_STATE ??= join(
+    repoRoot,
+    ".nthd-ground",
+    `bench-state-${process.pid}.json`,
+  );
   hookSignals();
   const up = await import("../../test/env/ground-up.ts");
   const helpers = await import("../../test/env/ground.ts");
