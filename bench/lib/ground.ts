@@ -89,7 +89,14 @@ export async function pollUntil<T>(
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const value = await check();
+    // A check whose request never answers (a dead keep-alive connection) must not outlast the timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const value = await Promise.race([
+      Promise.resolve(check()),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), Math.max(0, until - Date.now()));
+      }),
+    ]).finally(() => clearTimeout(timer));
     if (value !== undefined) return value;
     await sleep(intervalMs);
   }
