@@ -8,7 +8,7 @@ import { benchArgs, intOption } from "./lib/args.ts";
 import { awsClients, createQueue } from "./lib/aws.ts";
 import { createNodes } from "./lib/cluster.ts";
 import { sleep } from "./lib/ground.ts";
-import { type HandlerName, imdsNodeFlags, type LaunchSpec, launchHandler } from "./lib/handlers.ts";
+import { type HandlerName, type LaunchSpec, launchHandler, modeNodeFlags } from "./lib/handlers.ts";
 import { benchSession } from "./lib/session.ts";
 import { median } from "./lib/stats.ts";
 import { type Cell, fmt, markdownTable, mib, ms } from "./lib/table.ts";
@@ -124,10 +124,10 @@ await benchSession("footprint", values, async ({ g, ctx, handlers }) => {
     ],
     rows,
   );
-  // IMDS mode runs with the DaemonSet's Node.js flags (charts/nthd/files/imds-node-flags.txt).
-  const nodeFlags = { imds: imdsNodeFlags(), queue: [] as string[] };
+  // Each mode runs with its chart's Node.js flags (charts/nthd/files/<mode>-node-flags.txt).
+  const nodeFlags = { imds: modeNodeFlags("imds"), queue: modeNodeFlags("queue") };
   return {
-    table: `${table}\n\nnthd IMDS mode runs as the DaemonSet does: node ${nodeFlags.imds.join(" ")}`,
+    table: `${table}\n\nnthd runs as the chart does: IMDS mode node ${nodeFlags.imds.join(" ")}; queue mode node ${nodeFlags.queue.join(" ") || "(no flags)"}`,
     results: { runs, steadySeconds, modes, nodeFlags, figures, failures },
   };
 });

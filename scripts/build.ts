@@ -13,6 +13,12 @@ const result = await build({
   bundle: true,
   splitting: true,
   platform: "node",
+  // The AWS SDK's ES module build, not its CommonJS one (the default order
+  // for Node): only the ES build lets esbuild drop the commands and shapes
+  // nthd never uses. EC2's client is a whole API (its CommonJS build costs
+  // queue mode about 50 MiB of resident memory; trimmed, about 20). Only
+  // packages without an "exports" map read this, here the AWS SDK's.
+  mainFields: ["module", "main"],
   format: "esm",
   target: "node26",
   minify: true,

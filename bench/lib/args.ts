@@ -20,6 +20,7 @@ export function benchArgs<T extends OptionSpec>(
         help: { type: "boolean", default: false },
         handlers: { type: "string", default: "nthd,nth" },
         source: { type: "boolean", default: false },
+        before: { type: "string" },
         "no-write": { type: "boolean", default: false },
       },
       strict: true,

@@ -50,7 +50,12 @@ function hookSignals(): void {
 /** Starts the ground, runs `body`, then undoes everything registered with onCleanup. */
 export async function withGround<T>(body: (g: BenchGround) => Promise<T>): Promise<T> {
   // Must be set before test/env/ground-up.ts is first evaluated (it reads it once).
-  process.env.NTHD_GROUND_STATE ??= join(repoRoot, ".nthd-ground", "bench-state.json");
+  // One file per bench process: two benches run from one tree must not stop each other's ground.
+  process.env.NTHD_GROUND_STATE ??= join(
+    repoRoot,
+    ".nthd-ground",
+    `bench-state-${process.pid}.json`,
+  );
   hookSignals();
   const up = await import("../../test/env/ground-up.ts");
   const helpers = await import("../../test/env/ground.ts");
@@ -84,7 +89,14 @@ export async function pollUntil<T>(
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const value = await check();
+    // A check whose request never answers (a dead keep-alive connection) must not outlast the timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const value = await Promise.race([
+      Promise.resolve(check()),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), Math.max(0, until - Date.now()));
+      }),
+    ]).finally(() => clearTimeout(timer));
     if (value !== undefined) return value;
     await sleep(intervalMs);
   }

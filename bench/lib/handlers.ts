@@ -3,16 +3,23 @@
 // Each gets only the settings its mode needs, by the names it reads; every
 // other setting stays at its default ("defaults against defaults").
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { load } from "js-yaml";
 import { freePort } from "../../test/env/peers.ts";
+import { type MemoryCgroup, privateRuntime } from "./cgroup.ts";
+import { chartMemoryLimitOf } from "./chart-limits.ts";
 import type { BenchGround } from "./ground.ts";
 import { type HandlerIdentity, installInClusterFiles } from "./identity.ts";
 import { type SpawnedProcess, spawnMeasured } from "./proc.ts";
 import { waitHttpOk } from "./ready.ts";
 import { repoRoot } from "./results.ts";
 
-export const HANDLERS = ["nthd", "nth"] as const;
+/**
+ * "nthd-before" is nthd from another tree (`--before <dir>`: a checkout with
+ * its `dist/` built), run exactly like "nthd" with that tree's chart flags,
+ * so a change is measured against the code before it in the same run.
+ */
+export const HANDLERS = ["nthd", "nthd-before", "nth"] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
 export const NTH_VERSION = process.env.NTH_VERSION ?? "v1.25.6";
@@ -25,6 +32,8 @@ export interface HandlerContext {
   readonly logDir: string;
   /** Run nthd from src/main.ts instead of dist/nthd.mjs. */
   readonly fromSource: boolean;
+  /** The tree "nthd-before" runs from (its dist/nthd.mjs and chart flags). */
+  readonly beforeDir?: string | undefined;
 }
 
 export type LaunchSpec =
@@ -49,10 +58,19 @@ export function nthBinary(): string {
 }
 
 /** Why a handler cannot run here, or undefined when it can. */
-export function unavailableReason(name: HandlerName, fromSource: boolean): string | undefined {
+export function unavailableReason(
+  name: HandlerName,
+  fromSource: boolean,
+  beforeDir?: string,
+): string | undefined {
   if (name === "nthd") {
     const bundle = join(repoRoot, "dist", "nthd.mjs");
     return fromSource || existsSync(bundle) ? undefined : `${bundle} missing: run npm run build`;
+  }
+  if (name === "nthd-before") {
+    if (beforeDir === undefined) return "no --before <dir> given";
+    const bundle = join(beforeDir, "dist", "nthd.mjs");
+    return existsSync(bundle) ? undefined : `${bundle} missing: build that tree first`;
   }
   return existsSync(nthBinary())
     ? undefined
@@ -60,16 +78,34 @@ export function unavailableReason(name: HandlerName, fromSource: boolean): strin
 }
 
 /**
- * The Node.js flags nthd's DaemonSet runs IMDS mode with, read from the
- * chart's file so the bench measures what users run (one flag per line, `#`
- * comments).
+ * The Node.js flags the chart runs a mode with: those of the chart's
+ * `files/<mode>-node-flags.txt` (one flag per line, `#` comments), then, as
+ * the chart's template adds it, a heap limit of half the memory limit (the
+ * given one, else the chart's default for the mode), so the bench measures
+ * what users run. Trees whose chart has neither give what they have.
  */
+export function modeNodeFlags(
+  mode: "imds" | "queue",
+  root = repoRoot,
+  memoryLimitBytes?: number,
+): string[] {
+  const file = join(root, "charts", "nthd", "files", `${mode}-node-flags.txt`);
+  const flags = existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line !== "" && !line.startsWith("#"))
+    : [];
+  const limit = memoryLimitBytes ?? chartMemoryLimitOf(mode, root)?.bytes;
+  if (limit !== undefined && !flags.some((f) => f.startsWith("--max-old-space-size"))) {
+    flags.push(`--max-old-space-size=${Math.floor(limit / 1048576 / 2)}`);
+  }
+  return flags;
+}
+
+/** The DaemonSet's flags (IMDS mode). */
 export function imdsNodeFlags(): string[] {
-  const file = join(repoRoot, "charts", "nthd", "files", "imds-node-flags.txt");
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#"));
+  return modeNodeFlags("imds");
 }
 
 /**
@@ -132,15 +168,25 @@ export function passThrough(prefix: string): Record<string, string> {
 
 let inClusterInstalled = false;
 
+export interface LaunchOptions {
+  readonly readyTimeoutMs?: number;
+  /**
+   * Run nthd inside this memory cgroup, from a private copy of Node and the
+   * bundle (see cgroup.ts). Not with --source.
+   */
+  readonly cgroup?: MemoryCgroup;
+}
+
 export async function launchHandler(
   name: HandlerName,
   ctx: HandlerContext,
   spec: LaunchSpec,
   label: string,
-  readyTimeoutMs = 60_000,
+  opts: LaunchOptions = {},
 ): Promise<RunningHandler> {
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   const logFile = join(ctx.logDir, `${label}.log`);
-  if (name === "nthd") {
+  if (name === "nthd" || name === "nthd-before") {
     const probesPort = await freePort();
     const env: Record<string, string> = {
       ...baseEnv(),
@@ -160,16 +206,33 @@ export async function launchHandler(
     } else {
       Object.assign(env, imdsEnv(spec));
     }
-    const entry = ctx.fromSource
-      ? join(repoRoot, "src", "main.ts")
-      : join(repoRoot, "dist", "nthd.mjs");
-    const nodeFlags = spec.mode === "imds" ? imdsNodeFlags() : [];
-    const proc = spawnMeasured(process.execPath, [...nodeFlags, entry], env, logFile);
+    const before = name === "nthd-before" ? ctx.beforeDir : undefined;
+    const entry =
+      before !== undefined
+        ? join(before, "dist", "nthd.mjs")
+        : ctx.fromSource
+          ? join(repoRoot, "src", "main.ts")
+          : join(repoRoot, "dist", "nthd.mjs");
+    const nodeFlags = modeNodeFlags(spec.mode, before ?? repoRoot, opts.cgroup?.limitBytes);
+    let command = process.execPath;
+    let args = [...nodeFlags, entry];
+    let dispose = () => {};
+    if (opts.cgroup !== undefined) {
+      if (ctx.fromSource) throw new Error("a memory cgroup needs the bundle, not --source");
+      const runtime = privateRuntime(process.execPath, dirname(entry));
+      dispose = runtime.dispose;
+      ({ command, args } = opts.cgroup.wrap(runtime.node, [
+        ...nodeFlags,
+        join(runtime.bundleDir, "nthd.mjs"),
+      ]));
+    }
+    const proc = spawnMeasured(command, args, env, logFile);
     const readyAt = await waitHttpOk(`http://127.0.0.1:${probesPort}/readyz`, {
       timeoutMs: readyTimeoutMs,
       alive: () => !proc.exited(),
     }).catch(async (err: unknown) => {
       await proc.stop();
+      dispose();
       throw new Error(`nthd not ready: ${(err as Error).message} (log: ${logFile})`);
     });
     proc.sampler.sample();
@@ -179,7 +242,10 @@ export async function launchHandler(
       readyAt,
       readyMs: readyAt - proc.startedAt,
       readySignal: "GET /readyz answers 200",
-      stop: () => proc.stop(),
+      stop: async () => {
+        await proc.stop();
+        dispose();
+      },
     };
   }
 

@@ -8,12 +8,14 @@ export interface Sample {
   /** Milliseconds since the process was spawned. */
   readonly tMs: number;
   readonly rssBytes: number;
+  /** The anonymous part of the RSS (heap, buffers, stacks; not the executable). */
+  readonly anonBytes: number;
   /** User + system CPU time used so far, in seconds. */
   readonly cpuSeconds: number;
 }
 
 let clockTicks: number | undefined;
-function ticksPerSecond(): number {
+export function ticksPerSecond(): number {
   if (clockTicks === undefined) {
     try {
       clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
@@ -24,13 +26,17 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** Current RSS and peak RSS (high-water mark) in bytes, or undefined once the process is gone. */
-export function readMemory(pid: number): { rss: number; hwm: number } | undefined {
+/**
+ * Current RSS, its anonymous part (what the process allocated, as opposed
+ * to mapped files such as its executable) and peak RSS (high-water mark),
+ * in bytes, or undefined once the process is gone.
+ */
+export function readMemory(pid: number): { rss: number; anon: number; hwm: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (field: string) =>
       Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
-    return { rss: kb("VmRSS") * 1024, hwm: kb("VmHWM") * 1024 };
+    return { rss: kb("VmRSS") * 1024, anon: kb("RssAnon") * 1024, hwm: kb("VmHWM") * 1024 };
   } catch {
     return undefined;
   }
@@ -70,7 +76,12 @@ export class ProcSampler {
     const cpu = readCpuSeconds(this.pid);
     if (mem === undefined || cpu === undefined) return undefined;
     this.#peakHwm = Math.max(this.#peakHwm, mem.hwm);
-    const s = { tMs: Date.now() - this.startedAt, rssBytes: mem.rss, cpuSeconds: cpu };
+    const s = {
+      tMs: Date.now() - this.startedAt,
+      rssBytes: mem.rss,
+      anonBytes: mem.anon,
+      cpuSeconds: cpu,
+    };
     this.samples.push(s);
     return s;
   }
@@ -82,6 +93,11 @@ export class ProcSampler {
   /** Peak RSS as the kernel recorded it (VmHWM), which also catches spikes between samples. */
   peakRssBytes(): number {
     return Math.max(this.#peakHwm, ...this.samples.map((s) => s.rssBytes), 0);
+  }
+
+  /** Highest anonymous RSS sampled. */
+  peakAnonBytes(): number {
+    return Math.max(0, ...this.samples.map((s) => s.anonBytes));
   }
 
   /** Median RSS of the samples taken at or after `fromMs` (process-relative). */

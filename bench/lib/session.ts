@@ -32,9 +32,10 @@ export async function benchSession(
 ): Promise<void> {
   const asked = handlerList(values, HANDLERS);
   const fromSource = Boolean(values.source);
+  const beforeDir = typeof values.before === "string" ? values.before : undefined;
   const skipped: Record<string, string> = {};
   const handlers = asked.filter((h) => {
-    const reason = unavailableReason(h, fromSource);
+    const reason = unavailableReason(h, fromSource, beforeDir);
     if (reason !== undefined) skipped[h] = reason;
     return reason === undefined;
   });
@@ -46,7 +47,7 @@ export async function benchSession(
     process.stderr.write(`[bench] process logs in ${logDir}\n`);
     const identity = await createHandlerIdentity(g, logDir);
     const machine = machineFacts(g.state.kubeVersion);
-    const ctx: HandlerContext = { g, identity, logDir, fromSource };
+    const ctx: HandlerContext = { g, identity, logDir, fromSource, beforeDir };
     const { table, results } = await body({ g, ctx, handlers, skipped, machine });
     process.stdout.write(`\n## ${name}\n\n${table}\n\n`);
     process.stdout.write(`Machine: ${machineLine(machine)}\n`);

@@ -2,7 +2,7 @@
  * What the drain engine's steps share: the clients, settings and helpers
  * every step needs, and the state of one node's work.
  */
-import type { V1Node } from "@kubernetes/client-node";
+import type { V1Node, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -24,6 +24,11 @@ export interface EngineContext {
   /** Metrics, Events, logs and webhooks for each step and outcome. */
   readonly announce: Announcer;
   readonly planSettings: PlanSettings;
+  /**
+   * The cluster's PodDisruptionBudgets, one list shared by the drains that
+   * start within a few seconds of each other (src/async/shared-read.ts).
+   */
+  readonly pdbs: (signal?: AbortSignal) => Promise<V1PodDisruptionBudget[]>;
   /** The Node informer's copies, when the mode keeps one (queue mode). */
   nodeCache?: NodeCache;
   /** The replicas sharing the work (queue mode); absent, every record is this process's. */

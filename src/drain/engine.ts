@@ -19,6 +19,7 @@
  */
 import { type Logger, pino } from "pino";
 import { Semaphore } from "../async/semaphore.ts";
+import { sharedRead } from "../async/shared-read.ts";
 import type { Config } from "../config/index.ts";
 import { NthdError } from "../errors.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -47,6 +48,9 @@ import type { DrainReport, DrainResult } from "./report.ts";
 import { resumeRecorded } from "./resume.ts";
 import { Wakeups } from "./wakeups.ts";
 import { startWork, type WorkStart } from "./work-run.ts";
+
+/** How long one list of the cluster's PodDisruptionBudgets serves drains that start. */
+const PDB_LIST_MAX_AGE_MS = 5000;
 
 export interface DrainEngineDeps {
   readonly kube: KubeClient;
@@ -128,6 +132,10 @@ export function createDrainEngine(deps: DrainEngineDeps): DrainEngine {
     events,
     announce,
     planSettings: planSettingsOf(config),
+    // The planner uses PDBs only to order evictions (the Eviction API
+    // enforces them), so an answer a few seconds old serves every drain that
+    // starts meanwhile: one list instead of one per drain and pass.
+    pdbs: sharedRead(() => kube.listPodDisruptionBudgets(), { maxAgeMs: PDB_LIST_MAX_AGE_MS }),
   };
   const slots = new Semaphore(config.maxConcurrentDrains);
   const works = new Map<string, Work>();

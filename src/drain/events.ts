@@ -7,6 +7,12 @@
  * with an ...Error variant), MonitorError when a source keeps failing, and
  * PodEviction on each evicted pod.
  * Events are best effort: a failure is logged and never fails a drain.
+ * They go out in the rate limiter's background lane (after evictions) and
+ * at most MAX_PENDING_EVENTS wait at once; beyond that new ones are dropped
+ * and counted in a log line, as client-go's event broadcaster drops events
+ * when its queue is full. A mass interruption writes one Event per evicted
+ * pod, and holding ten thousand of them while the evictions use the budget
+ * would make memory grow with the size of the interruption.
  */
 import type { Logger } from "pino";
 import type { Config } from "../config/index.ts";
@@ -44,6 +50,9 @@ export interface DrainEvents {
   flush(): Promise<void>;
 }
 
+/** Events waiting for the rate limiter or the API server, at most. */
+export const MAX_PENDING_EVENTS = 500;
+
 const WARNING_STEPS: ReadonlySet<string> = new Set([
   STEP_REASONS.monitorError,
   STEP_REASONS.preDrainError,
@@ -70,6 +79,7 @@ export function createDrainEvents(deps: {
   const { kube, config, log, clock } = deps;
   const on = config.emitKubernetesEvents && !config.dryRun;
   const pending = new Set<Promise<void>>();
+  let dropped = 0;
 
   function send(
     subject: ReturnType<typeof nodeRef>,
@@ -78,6 +88,17 @@ export function createDrainEvents(deps: {
     message: string,
   ) {
     if (!on) return;
+    if (pending.size >= MAX_PENDING_EVENTS) {
+      dropped++;
+      // One line for the first drop of a burst, then one per thousand.
+      if (dropped % 1000 === 1) {
+        log.warn(
+          { dropped, pending: pending.size, reason },
+          "too many Kubernetes Events waiting to be sent; dropping new ones",
+        );
+      }
+      return;
+    }
     const { namespace, event } = buildEvent(
       subject,
       {
@@ -91,7 +112,7 @@ export function createDrainEvents(deps: {
       clock(),
     );
     const p = kube
-      .createEvent(namespace, event)
+      .createEvent(namespace, event, { lane: "background" })
       .catch((err: unknown) =>
         log.warn({ reason, err: errorMessage(err) }, "could not record Kubernetes Event"),
       )

@@ -23,7 +23,7 @@ export async function listPdbs(
   signal: AbortSignal,
 ): Promise<V1PodDisruptionBudget[]> {
   try {
-    return await ctx.kube.listPodDisruptionBudgets({ signal });
+    return await ctx.pdbs(signal);
   } catch (err) {
     // Without list permission on PDBs the drain still works (the Eviction
     // API enforces them); only the ordering by headroom is lost.

@@ -6,6 +6,12 @@
  * KUBE_API / KUBE_NODE_NOT_FOUND, or CONFIG_INVALID when the connection
  * settings are wrong) whose context says what kind of failure it was (see
  * api-error.ts). Model types come from @kubernetes/client-node as types only.
+ *
+ * Nodes and pods are slimmed as they arrive (slim.ts): every node and pod
+ * this client returns or passes to a watch callback holds only the fields
+ * nthd reads, so they are for reading and for merge patches, never for PUT.
+ * Node lists come in pages, so listing a large cluster never holds its whole
+ * answer at once.
  */
 import type {
   CoreV1Event,
@@ -27,6 +33,7 @@ import { createTransport, type KubeRequest, type Transport } from "./http.ts";
 export type ApiRequest = Omit<KubeRequest, "signal" | "timeoutMs" | "bodyTimeoutMs">;
 
 import { createRateLimiter, type Lane, type RateLimiter } from "./rate-limit.ts";
+import { slimNode, slimPdb, slimPod } from "./slim.ts";
 import type { WatchEventType } from "./watch.ts";
 
 export type { WatchEventType } from "./watch.ts";
@@ -149,6 +156,13 @@ const PAGED_PATHS = {
 } as const;
 export type PagedResource = keyof typeof PAGED_PATHS;
 
+/**
+ * Nodes per list page: the largest answer held at once while listing. A real
+ * node is 10-40 KiB of JSON (its image list), so a page is a few MiB before
+ * it is slimmed; client-go's reflector pages by 500.
+ */
+export const NODE_PAGE_SIZE = 250;
+
 export interface PageOptions extends CallOptions {
   readonly limit: number;
   readonly continue?: string;
@@ -216,10 +230,11 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
 
     async getNode(name, o) {
       try {
-        return await call<V1Node>(`getting node ${name}`, o, {
+        const node = await call<V1Node>(`getting node ${name}`, o, {
           method: "GET",
           path: `/api/v1/nodes/${segment(name)}`,
         });
+        return slimNode(node);
       } catch (err) {
         if (err instanceof NthdError && err.context.kind === "not-found") return undefined;
         throw err;
@@ -228,12 +243,13 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
 
     async patchNode(name, patch, o) {
       try {
-        return await call<V1Node>(`patching node ${name}`, o, {
+        const node = await call<V1Node>(`patching node ${name}`, o, {
           method: "PATCH",
           path: `/api/v1/nodes/${segment(name)}`,
           body: patch,
           contentType: MERGE_PATCH,
         });
+        return slimNode(node);
       } catch (err) {
         if (err instanceof NthdError && err.context.kind === "not-found") {
           throw new NthdError("KUBE_NODE_NOT_FOUND", `node ${name} not found`, { cause: err });
@@ -247,7 +263,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         path: "/api/v1/nodes",
         query: { labelSelector: o?.labelSelector || undefined },
       });
-      return { nodes: items, resourceVersion };
+      return { nodes: items.map(slimNode), resourceVersion };
     },
 
     async listPodsOnNode(nodeName, o) {
@@ -260,7 +276,10 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
           resourceVersion: o?.fromCache ? "0" : undefined,
         },
       });
-      return { pods: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? "" };
+      return {
+        pods: (list.items ?? []).map(slimPod),
+        resourceVersion: list.metadata?.resourceVersion ?? "",
+      };
     },
 
     async listPodDisruptionBudgets(o) {
@@ -269,7 +288,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         o,
         { path: "/apis/policy/v1/poddisruptionbudgets", query: {} },
       );
-      return items;
+      return items.map(slimPdb);
     },
 
     async listPage<T>(resource: PagedResource, o: PageOptions): Promise<Page<T>> {
@@ -333,7 +352,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         `watching pods on node ${nodeName}`,
         "/api/v1/pods",
         { fieldSelector: `spec.nodeName=${nodeName}`, resourceVersion },
-        (type, obj) => onEvent(type, obj as V1Pod),
+        (type, obj) => onEvent(type, slimPod(obj as V1Pod)),
         onEnd,
         signal,
       );
@@ -344,7 +363,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
         "watching nodes",
         "/api/v1/nodes",
         { resourceVersion },
-        (type, obj) => onEvent(type, obj as V1Node),
+        (type, obj) => onEvent(type, slimNode(obj as V1Node)),
         onEnd,
         signal,
       );

@@ -54,6 +54,9 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
     signal: ctx.signal,
   });
   let leased = false;
+  // Shutdown also ends a start-up still waiting for the API server.
+  const stopIndex = () => void nodes.stop();
+  ctx.signal.addEventListener("abort", stopIndex, { once: true });
   // Ends the periodic audit with the mode, however the mode ends.
   const stopAudit = new AbortController();
   let audit: { done: Promise<void> } | undefined;
@@ -98,6 +101,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
     await ctx.engine.close();
     await duties.settled();
     if (leased) await lease.release();
+    ctx.signal.removeEventListener("abort", stopIndex);
     await nodes.stop();
     for (const client of [aws.sqs, aws.ec2, aws.autoscaling]) client.destroy();
   }

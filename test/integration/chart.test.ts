@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadYaml } from "@kubernetes/client-node";
-import { imdsNodeFlags } from "../../bench/lib/handlers.ts";
+import { modeNodeFlags } from "../../bench/lib/handlers.ts";
 import { SETTINGS } from "../../src/config/index.ts";
 import { peerBinary } from "../env/peers.ts";
 
@@ -228,7 +228,13 @@ describe("IMDS mode (default)", () => {
 
   test("runs the image's entrypoint with the IMDS memory flags the bench measures", () => {
     const command: string[] = podSpec(objects).containers[0].command;
-    const flags = imdsNodeFlags();
+    // The flags file's, then a heap limit of half the chart's memory limit (128Mi).
+    const flags = modeNodeFlags("imds");
+    assert.equal(flags.at(-1), "--max-old-space-size=64");
+    assert.deepEqual(podSpec(objects).containers[0].resources, {
+      requests: { cpu: "20m", memory: "64Mi" },
+      limits: { memory: "128Mi" },
+    });
     assert.ok(flags.length > 0 && flags.every((f) => f.startsWith("--")), flags.join(" "));
     const entrypoint = /^ENTRYPOINT (.*)$/m.exec(readFileSync(join(root, "Dockerfile"), "utf8"));
     const [node, entry] = JSON.parse(entrypoint?.[1] ?? "[]") as string[];
@@ -250,8 +256,18 @@ describe("queue mode", () => {
     );
     const deployment = find(objects, "Deployment");
     assert.equal(deployment.spec.replicas, 2);
-    // The IMDS memory flags slow hot code down; queue mode keeps the image's entrypoint.
-    assert.equal(podSpec(objects).containers[0].command, undefined);
+    // Queue mode has flags of its own (a smaller young generation, a heap limit of half its memory limit).
+    const container = podSpec(objects).containers[0];
+    assert.deepEqual(container.command, [
+      "/nodejs/bin/node",
+      ...modeNodeFlags("queue"),
+      "/app/nthd.mjs",
+    ]);
+    assert.ok(container.command.includes("--max-old-space-size=128"), container.command.join(" "));
+    assert.deepEqual(container.resources, {
+      requests: { cpu: "50m", memory: "128Mi" },
+      limits: { memory: "256Mi" },
+    });
     const pdb = find(objects, "PodDisruptionBudget");
     assert.equal(pdb.spec.maxUnavailable, 1);
     assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
@@ -625,7 +641,7 @@ describe("kOps manifests", () => {
     assert.equal(spec.hostNetwork, true);
     assert.deepEqual(spec.containers[0].resources, {
       requests: { cpu: "30m", memory: "48Mi" },
-      limits: { memory: "96Mi" },
+      limits: { memory: "128Mi" },
     });
     const env = envValues(objects);
     assert.equal(env.ENABLE_SPOT_INTERRUPTION_DRAINING, "true");

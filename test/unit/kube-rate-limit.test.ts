@@ -58,6 +58,38 @@ describe("rate limiter lanes", () => {
     assert.deepEqual(order, [1, 2, 3]);
   });
 
+  test("background requests (Events) go only when no normal request is waiting", async () => {
+    const limiter = createRateLimiter({ qps: 1000, burst: 1 });
+    await limiter.acquire("normal");
+    const order: string[] = [];
+    const all = [
+      limiter.acquire("background").then(() => order.push("event-1")),
+      limiter.acquire("normal").then(() => order.push("evict-1")),
+      limiter.acquire("background").then(() => order.push("event-2")),
+      limiter.acquire("normal").then(() => order.push("evict-2")),
+    ];
+    assert.equal(limiter.waiting, 4);
+    await Promise.all(all);
+    assert.deepEqual(order, ["evict-1", "evict-2", "event-1", "event-2"]);
+  });
+
+  test("a background request with the budget free goes at once", async () => {
+    const { limiter } = frozen(1, 1);
+    await limiter.acquire("background");
+    assert.equal(limiter.waiting, 0);
+  });
+
+  test("an aborted background request leaves its queue", async () => {
+    const { limiter } = frozen(1, 1);
+    await limiter.acquire("normal");
+    const ctl = new AbortController();
+    const queued = limiter.acquire("background", ctl.signal);
+    assert.equal(limiter.waiting, 1);
+    ctl.abort(new Error("stop"));
+    await assert.rejects(queued, /stop/);
+    assert.equal(limiter.waiting, 0);
+  });
+
   test("an aborted request is refused", async () => {
     const ctl = new AbortController();
     ctl.abort(new Error("stop"));

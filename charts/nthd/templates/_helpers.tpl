@@ -132,6 +132,41 @@ imds
 {{- end -}}
 
 {{/*
+The container's resources: the chart's defaults for the mode (queueResources
+or imdsResources, each sized from nthd's measured peak, see
+docs/benchmarks.md) with .Values.resources laid over them, so setting only
+resources.limits.memory changes only the limit.
+*/}}
+{{- define "nthd.resources" -}}
+{{- $defaults := ternary .Values.queueResources .Values.imdsResources (eq (include "nthd.mode" .) "queue") -}}
+{{- $merged := mergeOverwrite (deepCopy (default dict $defaults)) (deepCopy (default dict .Values.resources)) -}}
+{{- if $merged }}{{ toYaml $merged }}{{ end -}}
+{{- end -}}
+
+{{/*
+The memory limit in MiB, from a quantity in bytes or with a binary or
+decimal suffix (256Mi, 1Gi, 300M, 268435456); empty when there is no limit
+or it is written some other way (0.5Gi).
+*/}}
+{{- define "nthd.memoryLimitMiB" -}}
+{{- $resources := include "nthd.resources" . | fromYaml -}}
+{{- $limit := toString (dig "limits" "memory" "" $resources) -}}
+{{- if regexMatch "^[0-9]+(Ki|Mi|Gi|k|K|M|G)?$" $limit -}}
+{{- $n := regexFind "^[0-9]+" $limit | int64 -}}
+{{- $unit := regexReplaceAll "^[0-9]+" $limit "" -}}
+{{- $bytes := $n -}}
+{{- if eq $unit "Ki" }}{{ $bytes = mul $n 1024 }}
+{{- else if eq $unit "Mi" }}{{ $bytes = mul $n 1048576 }}
+{{- else if eq $unit "Gi" }}{{ $bytes = mul $n 1073741824 }}
+{{- else if or (eq $unit "k") (eq $unit "K") }}{{ $bytes = mul $n 1000 }}
+{{- else if eq $unit "M" }}{{ $bytes = mul $n 1000000 }}
+{{- else if eq $unit "G" }}{{ $bytes = mul $n 1000000000 }}
+{{- end -}}
+{{- div $bytes 1048576 -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Listener defaults. On the host network the port space is the node's: kubelet (10248, 10250),
 kube-proxy (10249, 10256), node-exporter (9100), the VPC CNI (61678, 61679, 50051; its network
 policy agent 8162, 8163), Cilium (4240, 4244, 9879, 9962-9965), Calico (9091, 9099, 5473),
@@ -164,4 +199,34 @@ true
 {{- else if .Values.podMonitor.create -}}
 true
 {{- end -}}
+{{- end -}}
+
+{{/*
+The container's command: the image's node and entry file (the Dockerfile's
+ENTRYPOINT) with the mode's Node.js flags between them: those of
+files/<mode>-node-flags.txt, then a JavaScript heap limit of half the
+memory limit. Node.js would size its heap from the container's memory
+alone (about 256 MiB at least, more than these limits): with this flag the
+heap is collected harder as it nears the limit, instead of the kernel
+killing the process. An explicit --max-old-space-size in the flags file wins.
+*/}}
+{{- define "nthd.command" -}}
+{{- $flags := list -}}
+{{- range splitList "\n" (.Files.Get (printf "files/%s-node-flags.txt" (include "nthd.mode" .))) -}}
+{{- $flag := trim . -}}
+{{- if and $flag (not (hasPrefix "#" $flag)) -}}
+{{- $flags = append $flags $flag -}}
+{{- end -}}
+{{- end -}}
+{{- $limitMiB := include "nthd.memoryLimitMiB" . -}}
+{{- $hasHeapFlag := false -}}
+{{- range $flags }}{{ if hasPrefix "--max-old-space-size" . }}{{ $hasHeapFlag = true }}{{ end }}{{ end -}}
+{{- if and $limitMiB (not $hasHeapFlag) (gt (int $limitMiB) 0) -}}
+{{- $flags = append $flags (printf "--max-old-space-size=%d" (div (int $limitMiB) 2)) -}}
+{{- end -}}
+- /nodejs/bin/node
+{{- range $flags }}
+- {{ . | quote }}
+{{- end }}
+- /app/nthd.mjs
 {{- end -}}

@@ -6,10 +6,8 @@
 - name: nthd
   image: {{ include "nthd.image" . | quote }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
-  {{- if eq (include "nthd.mode" .) "imds" }}
   command:
-    {{- include "nthd.imdsCommand" . | nindent 4 }}
-  {{- end }}
+    {{- include "nthd.command" . | nindent 4 }}
   {{- with .Values.securityContext }}
   securityContext:
     {{- toYaml . | nindent 4 }}
@@ -38,9 +36,9 @@
   readinessProbe:
     {{- toYaml (merge (deepCopy (default dict .Values.readinessProbe)) $readiness) | nindent 4 }}
   {{- end }}
-  {{- with .Values.resources }}
+  {{- with include "nthd.resources" . }}
   resources:
-    {{- toYaml . | nindent 4 }}
+    {{- . | nindent 4 }}
   {{- end }}
   volumeMounts:
     # readOnlyRootFilesystem: a small scratch directory for anything that insists on /tmp.

@@ -1,0 +1,43 @@
+// The memory limit the chart gives each mode by default
+// (charts/nthd/values.yaml: queueResources / imdsResources), so a bench can
+// run nthd inside exactly that limit, with the heap flag the chart derives.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { load } from "js-yaml";
+import { parseQuantity } from "./cgroup.ts";
+import { repoRoot } from "./results.ts";
+
+type Resources = { limits?: { memory?: string | number } } | undefined;
+
+/** The chart's default memory limit for a mode in the tree at `root`, or undefined when it sets none. */
+export function chartMemoryLimitOf(
+  mode: "queue" | "imds",
+  root: string,
+): { bytes: number; text: string } | undefined {
+  const values = load(readFileSync(join(root, "charts", "nthd", "values.yaml"), "utf8")) as
+    | Record<string, Resources>
+    | undefined;
+  const limit = values?.[`${mode}Resources`]?.limits?.memory;
+  return limit === undefined
+    ? undefined
+    : { bytes: parseQuantity(String(limit)), text: String(limit) };
+}
+
+/** The chart's default memory limit for a mode, in bytes. */
+export function chartMemoryLimit(mode: "queue" | "imds"): { bytes: number; text: string } {
+  const limit = chartMemoryLimitOf(mode, repoRoot);
+  if (limit === undefined) {
+    throw new Error(`charts/nthd/values.yaml: no ${mode}Resources.limits.memory`);
+  }
+  return limit;
+}
+
+/** `--cgroup-limit` as bytes: a quantity ("256Mi") or "chart" (the mode's chart default). */
+export function cgroupLimitOption(
+  raw: unknown,
+  mode: "queue" | "imds",
+): { bytes: number; text: string } | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (raw === "chart") return chartMemoryLimit(mode);
+  return { bytes: parseQuantity(String(raw)), text: String(raw) };
+}
