@@ -3,11 +3,11 @@
  * it) or left (SQS redelivers it after its visibility timeout; after the
  * queue's maxReceiveCount its redrive policy moves it to the dead-letter
  * queue). Deletes are batched (DeleteMessageBatch, 10 per call). A delete
- * that fails for a passing reason (a failed entry of the batch, a throttled
- * or timed-out call) is tried again a few times with back-off: a message
- * that comes back is handled again (idempotently), but each return costs a
- * receive on the way to the dead-letter queue, and a lifecycle action's
- * message would be completed a second time.
+ * that fails for a passing reason (a failed entry of the batch, a throttled,
+ * reset or timed-out call) is tried again with back-off for about half a
+ * minute while the message is kept invisible: a message that comes back is
+ * handled again (idempotently), but each return costs a receive on the way
+ * to the dead-letter queue.
  */
 import { DeleteMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { sleep } from "../../async/sleep.ts";
@@ -32,9 +32,14 @@ const GONE_CODES: ReadonlySet<string | undefined> = new Set([
   "InvalidParameterValue",
 ]);
 
-/** Tries per delete, and the first pause between them (doubling, with jitter). */
-const DELETE_ATTEMPTS = 5;
+/**
+ * Tries per delete, the first pause between them and the longest (doubling,
+ * with jitter): about half a minute in all, while the message is still kept
+ * invisible, so a short SQS outage does not bring a handled message back.
+ */
+const DELETE_ATTEMPTS = 8;
 const DELETE_RETRY_MS = 500;
+const DELETE_RETRY_CAP_MS = 8000;
 
 export class MessageAcks {
   readonly #keeper: VisibilityKeeper;
@@ -118,9 +123,7 @@ export class MessageAcks {
    * idempotently). `settled()` waits for every delete started.
    */
   delete(msg: QueueMessageRef, reason: QueueDeleteReason): void {
-    const deleting = this.#delete(this.#end(msg), reason).finally(() =>
-      this.#pending.delete(deleting),
-    );
+    const deleting = this.#delete(msg, reason).finally(() => this.#pending.delete(deleting));
     this.#pending.add(deleting);
   }
 
@@ -129,23 +132,29 @@ export class MessageAcks {
     await Promise.allSettled([...this.#pending]);
   }
 
-  /** Deletes every delivery of one message; it is gone once any delete succeeds. */
-  async #delete(deliveries: QueueMessageRef[], reason: QueueDeleteReason): Promise<void> {
-    const first = deliveries[0] as QueueMessageRef;
-    for (const d of deliveries) this.#keeper.untrack(d.receiptHandle);
+  /**
+   * Deletes every delivery of one message; it is gone once any delete
+   * succeeds. The message stays in hand (and invisible) while the deletes
+   * are tried, so a delivery that comes back meanwhile is deleted with it.
+   */
+  async #delete(msg: QueueMessageRef, reason: QueueDeleteReason): Promise<void> {
     const started = performance.now();
-    const results = await Promise.all(deliveries.map((d) => this.#deleteOne(d)));
+    const tried = [msg, ...(this.#inHand.get(msg.messageId) ?? [])];
+    const results = await Promise.all(tried.map((d) => this.#deleteOne(d)));
+    const late = this.#end(msg).filter((d) => !tried.includes(d));
+    if (late.length > 0) results.push(...(await Promise.all(late.map((d) => this.#deleteOne(d)))));
+    for (const d of [...tried, ...late]) this.#keeper.untrack(d.receiptHandle);
     if (results.some((r) => r.ok)) {
       countQueueDeleted(reason);
       this.#log.debug(
-        { messageId: first.messageId, reason, deleteMs: Math.round(performance.now() - started) },
+        { messageId: msg.messageId, reason, deleteMs: Math.round(performance.now() - started) },
         "message deleted",
       );
       return;
     }
     this.#log.warn(
       {
-        messageId: first.messageId,
+        messageId: msg.messageId,
         reason,
         err: results.map((r) => (r.ok ? "" : r.error)).join("; "),
       },
@@ -162,7 +171,9 @@ export class MessageAcks {
         result = { ok: false, error: errorMessage(err), gone: false };
       }
       if (result === undefined || result.ok || result.gone || attempt >= DELETE_ATTEMPTS) break;
-      const pause = DELETE_RETRY_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+      const pause =
+        Math.min(DELETE_RETRY_CAP_MS, DELETE_RETRY_MS * 2 ** (attempt - 1)) *
+        (0.5 + Math.random() / 2);
       this.#log.debug(
         { messageId: msg.messageId, err: result.error, retryInMs: Math.round(pause) },
         "deleting message failed; trying again",
