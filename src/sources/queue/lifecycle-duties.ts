@@ -13,7 +13,13 @@ import { errorMessage } from "../../errors.ts";
 import type { DutyHandler, DutyResult, NoticeDuty, NoticeOutcome } from "../../notice.ts";
 import type { Logger } from "../../observe/log.ts";
 import { completionDelayMs } from "./disposition.ts";
-import { type HeartbeatPlan, heartbeatPlan, type LifecycleActions } from "./lifecycle-actions.ts";
+import { holdRetryDelayMs, isAwsOutage, mayHold } from "./health-gate.ts";
+import {
+  type CompleteResult,
+  type HeartbeatPlan,
+  heartbeatPlan,
+  type LifecycleActions,
+} from "./lifecycle-actions.ts";
 import type { QueueConfig } from "./message.ts";
 import { lifecycleActionOf } from "./parse.ts";
 
@@ -81,7 +87,8 @@ export function createLifecycleDuties(deps: {
       }
       if (!(await sleep(completionDelayMs(deps.config), stop))) return "open";
       beats.abort();
-      const result = await deps.lifecycle.complete(action);
+      const result = await completeHeld(action, stop, log);
+      if (result === undefined) return "open";
       log.info(
         { group: action.autoScalingGroupName, hook: action.lifecycleHookName, result },
         "lifecycle action completed",
@@ -93,6 +100,34 @@ export function createLifecycleDuties(deps: {
     } finally {
       beats.abort();
       await heartbeats;
+    }
+  }
+
+  /**
+   * CONTINUE; while Auto Scaling is unavailable (no answer, 5xx, throttling)
+   * the call is tried again with back-off for up to queue-hold-max-seconds,
+   * rather than leaving the message to come back and be handled again.
+   * Undefined when it stopped trying (held too long, or shutdown).
+   */
+  async function completeHeld(
+    action: NonNullable<ReturnType<typeof lifecycleActionOf>>,
+    stop: AbortSignal,
+    log: Logger,
+  ): Promise<CompleteResult | undefined> {
+    const since = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await deps.lifecycle.complete(action);
+      } catch (err) {
+        const maxHoldMs = deps.config.queueHoldMaxSeconds * 1000;
+        if (!isAwsOutage(err) || !mayHold(since, Date.now(), maxHoldMs)) throw err;
+        const wait = holdRetryDelayMs(attempt, undefined, Math.random());
+        log.info(
+          { err: errorMessage(err), retryInMs: wait },
+          "completing held: Auto Scaling unavailable",
+        );
+        if (!(await sleep(wait, stop))) return undefined;
+      }
     }
   }
 
