@@ -43,7 +43,8 @@ const once = (f: import("../test/env/replica-counts.ts").Figures) =>
   f.drained === f.nodes &&
   f.nodesNotOneEvent === 0 &&
   f.maxEvictionsPerPod === 1 &&
-  f.evictions === f.pods &&
+  f.oddPods.length === 0 &&
+  f.evictions + f.lostAnswers === f.pods &&
   f.actionsNotOnce === 0 &&
   f.queueLeft === 0 &&
   f.dlqLeft === 0;

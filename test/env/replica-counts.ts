@@ -18,9 +18,15 @@ export interface Figures {
   readonly drainEvents: number;
   readonly nodesNotOneEvent: number;
   readonly pods: number;
-  /** Accepted evictions in all, and the most any one pod got. */
+  /** Accepted (2xx) evictions in all, and the most any one pod got. */
   readonly evictions: number;
   readonly maxEvictionsPerPod: number;
+  /**
+   * Pods whose one eviction was answered 504 and nothing else: the replica
+   * that sent it was killed mid-request, so the API server could not answer
+   * (it may have carried it out; the pod went, and nobody evicted it again).
+   */
+  readonly lostAnswers: number;
   readonly actions: number;
   /** Accepted CompleteLifecycleAction calls, and actions with other than exactly one. */
   readonly completions: number;
@@ -29,7 +35,7 @@ export interface Figures {
   readonly duplicates: number;
   readonly queueLeft: number;
   readonly dlqLeft: number;
-  /** Pods without exactly one accepted eviction, with every answer they got. */
+  /** Pods evicted twice, or never (not even by a request whose answer was lost), with every answer they got. */
   readonly oddPods: readonly string[];
 }
 
@@ -139,8 +145,11 @@ export async function countFigures(
   const events = await drainEvents(names);
   const evictions = acceptedEvictions(world.namespace);
   const answers = evictionAnswers(world.namespace);
+  const lost = world.pods.filter(
+    (p) => !evictions.has(p) && (answers.get(p) ?? []).some((code) => code === 504),
+  );
   const oddPods = world.pods
-    .filter((p) => evictions.get(p) !== 1)
+    .filter((p) => (evictions.get(p) ?? 0) > 1 || (!evictions.has(p) && !lost.includes(p)))
     .map((p) => `${p}:[${(answers.get(p) ?? []).join(",")}]`);
   const completes = (await lifecycleCalls(actionInstances)).filter(
     (c) => c.Operation === "CompleteLifecycleAction" && c.Outcome === "ok",
@@ -159,6 +168,7 @@ export async function countFigures(
     pods: names.length * world.podsPerNode,
     evictions: [...evictions.values()].reduce((s, n) => s + n, 0),
     maxEvictionsPerPod: Math.max(0, ...evictions.values()),
+    lostAnswers: lost.length,
     actions: actionInstances.length,
     completions: completes.length,
     actionsNotOnce: [...perInstance.values()].filter((n) => n !== 1).length,
@@ -179,7 +189,7 @@ export function figuresLine(
     `nodes=${f.nodes}`,
     `drained=${f.drained}`,
     `CordonAndDrain=${f.drainEvents}`,
-    `evictions=${f.evictions}/${f.pods} pods (max ${f.maxEvictionsPerPod} per pod)`,
+    `evictions=${f.evictions}/${f.pods} pods (max ${f.maxEvictionsPerPod} per pod${f.lostAnswers > 0 ? `, ${f.lostAnswers} answer(s) lost with a killed replica` : ""})`,
     `completions=${f.completions}/${f.actions} actions`,
     `duplicates=${f.duplicates}`,
     `queue=${f.queueLeft}`,

@@ -115,18 +115,27 @@ async function settled(
   timeoutMs: number,
 ): Promise<void> {
   const ids = new Set(actionInstances);
+  let last = "";
   await eventually(
     "every node drained, every lifecycle action completed, queue and dead-letter queue empty",
     async () => {
       const states = await nodeStates(world);
-      if (![...states.values()].every((s) => s === "drained")) return undefined;
+      const notDrained = [...states]
+        .filter(([, s]) => s !== "drained")
+        .map(([n, s]) => `${n}:${s}`);
       const { actions } = await lifecycleState(ground().motoUrl);
-      if (actions.some((a) => ids.has(a.InstanceId) && a.State !== "Completed")) return undefined;
-      if ((await messagesLeft(world, world.queueUrl)) > 0) return undefined;
-      return (await messagesLeft(world, world.dlqUrl)) === 0 ? true : undefined;
+      const pending = actions.filter((a) => ids.has(a.InstanceId) && a.State !== "Completed");
+      const queue = await messagesLeft(world, world.queueUrl);
+      const dlq = await messagesLeft(world, world.dlqUrl);
+      last = `not drained [${notDrained.join(" ")}], actions pending ${pending.length}, queue ${queue}, dlq ${dlq}`;
+      return notDrained.length === 0 && pending.length === 0 && queue === 0 && dlq === 0
+        ? true
+        : undefined;
     },
     timeoutMs,
-  );
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; last seen: ${last}`);
+  });
 }
 
 /** Runs `body` with a world and a fleet, always cleaning up; keeps the logs on failure. */

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { DeleteAutoScalingGroupCommand } from "@aws-sdk/client-auto-scaling";
 import { DeleteQueueCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { AppsV1Api, CoreV1Api, PolicyV1Api } from "@kubernetes/client-node";
+import { MAX_RECEIVE_COUNT } from "../../src/commands/setup/state.ts";
 import { eventually } from "../support/eventually.ts";
 import { createNode, ground, kubeConfig } from "./ground.ts";
 import { createManagedGroup, createQueue, motoClients, REGION } from "./moto/aws.ts";
@@ -55,8 +56,12 @@ export async function buildWorld(spec: WorldSpec): Promise<World> {
   const policy = kc.makeApiClient(PolicyV1Api);
   const { sqs, autoscaling } = motoClients(ground().motoUrl);
   const namespace = spec.name;
-  // With a dead-letter queue that takes a message after two deliveries.
-  const { url: queueUrl, dlqUrl = "" } = await createQueue(sqs, spec.name, { dlq: true });
+  // With a dead-letter queue as `nthd setup` creates it: a replica stopped and
+  // another killed may leave a message to be received three times.
+  const { url: queueUrl, dlqUrl = "" } = await createQueue(sqs, spec.name, {
+    dlq: true,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+  });
   const instanceIds = await createManagedGroup(autoscaling, spec.name, spec.nodes, [
     {
       name: HOOK,
