@@ -65,8 +65,9 @@ describe("the lifecycle token stays secret", () => {
 });
 
 /** A LifecycleActions that records calls in order instead of calling AWS. */
-function fakeActions(opts: { completeFails?: boolean } = {}) {
+function fakeActions(opts: { completeFails?: boolean; unavailableFor?: number } = {}) {
   const calls: string[] = [];
+  let unavailable = opts.unavailableFor ?? 0;
   const actions: LifecycleActions = {
     async hookTimeoutSeconds() {
       calls.push("describe");
@@ -74,7 +75,14 @@ function fakeActions(opts: { completeFails?: boolean } = {}) {
     },
     async complete(action) {
       calls.push(`complete:${action.lifecycleActionToken}`);
-      if (opts.completeFails) throw new Error("throttled");
+      if (opts.completeFails) throw new Error("not an outage");
+      if (unavailable-- > 0) {
+        // What the SDK throws when Auto Scaling answers 503.
+        throw Object.assign(new Error("Service Unavailable"), {
+          name: "ServiceUnavailable",
+          $metadata: { httpStatusCode: 503 },
+        });
+      }
       return "completed";
     },
     async keepAlive(_action, plan: Promise<HeartbeatPlan | undefined>, signal) {
@@ -172,6 +180,24 @@ describe("the owner's lifecycle duty", () => {
       calls.some((c) => c.startsWith("complete")),
       false,
     );
+  });
+
+  test("Auto Scaling unavailable: the completion is tried again, not left to a redelivery", async () => {
+    const { actions, calls } = fakeActions({ unavailableFor: 1 });
+    const duties = createLifecycleDuties({
+      lifecycle: actions,
+      config,
+      log: pino({ level: "silent" }),
+      signal: new AbortController().signal,
+    });
+    const r = await duties.handle({
+      notice: terminateNotice(),
+      nodeName: "n1",
+      done: Promise.resolve(drained),
+      signal: new AbortController().signal,
+    });
+    assert.equal(r, "completed");
+    assert.equal(calls.filter((c) => c.startsWith("complete")).length, 2);
   });
 
   test("an AWS error completing it leaves it open for another try", async () => {
