@@ -12,8 +12,14 @@
  *   ended in an error (after a pause).
  * - The drain slots follow the number of live replicas, so that
  *   max-concurrent-drains holds for the deployment as a whole.
- * - Without its own Lease (renewals failing) this replica stops the work
- *   it owns before the others may take it.
+ * - Without its own Lease (renewals failing) this replica keeps its work
+ *   and its lifecycle heartbeats. Renewals fail when the API server cannot
+ *   be reached, and then neither can the drains: stopping them would only
+ *   start them again once it answers (a second drain, a lifecycle action
+ *   left open, its message back). If other replicas could reach it and took
+ *   the work over, this one stops it when its informer shows the new owner,
+ *   and every write it makes is guarded by the node's resourceVersion and
+ *   owner meanwhile.
  */
 import type { V1Node } from "@kubernetes/client-node";
 import type { Semaphore } from "../async/semaphore.ts";
@@ -54,8 +60,7 @@ export function createAdopter(
   const alive = (owner: string) => replicas.alive(owner);
   const adopting = new Set<string>();
   const endedAt = new Map<string, number>();
-  /** Work stopped because this replica's own Lease lapsed: taken up again as soon as it stands. */
-  const fenced = new Set<string>();
+  let lapsed = false;
   let stopped = false;
   let scanQueued = false;
 
@@ -117,9 +122,7 @@ export function createAdopter(
     }
     if (record.owner !== replicas.me) return;
     const failedAgo = Date.now() - (endedAt.get(name) ?? 0);
-    const retry = fenced.has(name) || failedAgo >= FAILED_RETRY_MS;
-    if (duties.pending(record) || (state === "draining" && retry)) {
-      fenced.delete(name);
+    if (duties.pending(record) || (state === "draining" && failedAgo >= FAILED_RETRY_MS)) {
       adopt(name);
     }
   }
@@ -133,20 +136,18 @@ export function createAdopter(
       deps.slots.resize(share);
     }
     if (!replicas.holding()) {
-      let stoppedWork = 0;
-      for (const w of works.values()) {
-        if (w.owned && w.following === undefined && !w.cancel.signal.aborted) {
-          w.cancel.abort(new Error("this replica's lease could not be renewed"));
-          fenced.add(w.nodeName);
-          stoppedWork++;
-        }
+      // Nothing is adopted on a view of the others' Leases this old.
+      if (!lapsed) {
+        log.warn(
+          { owned: [...works.values()].filter((w) => w.owned).length },
+          "own lease not renewed in time: other replicas may take this replica's work over",
+        );
       }
-      duties.stopAll("this replica's lease could not be renewed");
-      if (stoppedWork > 0) {
-        log.warn({ stopped: stoppedWork }, "own lease not renewed in time; work left to others");
-      }
+      lapsed = true;
       return;
     }
+    if (lapsed) log.info("own lease renewed again");
+    lapsed = false;
     for (const node of ctx.nodeCache?.nodes?.() ?? []) {
       const name = node.metadata?.name;
       if (name !== undefined && node.metadata?.labels?.[STATE_LABEL] !== undefined) look(name);

@@ -54,7 +54,10 @@ export interface Replicas {
   alive(owner: string): boolean;
   /** Replicas sharing the queue alive now, this one included. */
   live(): number;
-  /** This replica's own Lease still stands (else it must stop acting as owner). */
+  /**
+   * This replica's own Lease stands and its view of the others' is live;
+   * otherwise it adopts nothing (every owner counts as alive meanwhile).
+   */
   holding(): boolean;
   /** How often to look for work whose owner went away: the Lease's renew period. */
   readonly periodMs: number;

@@ -61,6 +61,27 @@ export function holdingLease(renewedAt: Date | undefined, durationSeconds: numbe
   return renewedAt !== undefined && now.getTime() - renewedAt.getTime() < durationSeconds * 750;
 }
 
+/**
+ * Whether this replica's view of the Leases can be trusted: its own Lease
+ * was renewed recently (holdingLease) and the watch showed it the renewal
+ * (the watch is live, so an expired Lease is really expired, not merely
+ * unseen). While it cannot be trusted every other owner counts as alive:
+ * after an API outage the watch may come back later than the renewals, and
+ * a replica that judged on its stale view would take live replicas' work.
+ */
+export function viewFresh(
+  renewedAt: Date | undefined,
+  own: LeaseSighting | undefined,
+  durationSeconds: number,
+  now: Date,
+): boolean {
+  return (
+    holdingLease(renewedAt, durationSeconds, now) &&
+    own !== undefined &&
+    now.getTime() - own.observedAt.getTime() < durationSeconds * 750
+  );
+}
+
 export type Ownership =
   /** This replica owns it. */
   | { readonly kind: "mine" }

@@ -5,15 +5,18 @@
  */
 import type { ReplicaLease } from "../kube/replica-lease.ts";
 import type { Replicas } from "./context.ts";
-import { holdingLease, leaseAlive, liveReplicas } from "./ownership.ts";
+import { leaseAlive, liveReplicas, viewFresh } from "./ownership.ts";
 
 export function replicasFrom(lease: ReplicaLease, clock: () => Date = () => new Date()): Replicas {
   const byName = () => new Map(lease.sightings().map((s) => [s.name, s]));
+  const fresh = () =>
+    viewFresh(lease.renewedAt(), byName().get(lease.name), lease.durationSeconds, clock());
   return {
     me: lease.name,
-    alive: (owner) => owner === lease.name || leaseAlive(byName().get(owner), clock()),
+    // A view that cannot be trusted takes every owner for alive: wait, never take.
+    alive: (owner) => owner === lease.name || !fresh() || leaseAlive(byName().get(owner), clock()),
     live: () => Math.max(1, liveReplicas(lease.sightings(), lease.group, clock())),
-    holding: () => holdingLease(lease.renewedAt(), lease.durationSeconds, clock()),
+    holding: fresh,
     periodMs: Math.round(lease.renewSeconds * 1000),
     onChange: (listener) => lease.onChange(listener),
   };

@@ -261,7 +261,8 @@ export function createReplicaLease(opts: {
         if (!isExpired(err)) {
           log.warn({ err: errorMessage(err) }, "lease watch failed; listing again");
           await sleep(delayMs, life.signal);
-          delayMs = Math.min(delayMs * 2, 30_000);
+          // Short: until the watch is back this replica adopts nothing.
+          delayMs = Math.min(delayMs * 2, renewMs);
         }
         rv = "";
       }

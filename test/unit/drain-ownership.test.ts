@@ -14,6 +14,7 @@ import {
   ownershipOf,
   shouldAdopt,
   unfinished,
+  viewFresh,
 } from "../../src/drain/ownership.ts";
 import {
   markPatch,
@@ -146,6 +147,16 @@ describe("replicas and the drain budget", () => {
     assert.equal(drainShare(100, 3), 33);
     assert.equal(drainShare(1, 2), 1);
     assert.equal(drainShare(100, 0), 100);
+  });
+
+  test("a view of the Leases is trusted only while the watch shows this replica's own renewals", () => {
+    const own = sighting({ name: "nthd-me", observedAt: NOW });
+    assert.equal(viewFresh(NOW, own, 15, at(5)), true);
+    // Renewals go through, but the watch has not shown one for 12 s (it is reconnecting).
+    assert.equal(viewFresh(at(10), own, 15, at(12)), false);
+    // The watch is fine but renewals fail (the API server is away).
+    assert.equal(viewFresh(NOW, sighting({ observedAt: at(11) }), 15, at(12)), false);
+    assert.equal(viewFresh(NOW, undefined, 15, NOW), false);
   });
 
   test("this replica stops acting as owner before the others may think its Lease expired", () => {
