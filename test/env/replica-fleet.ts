@@ -45,7 +45,10 @@ export function startFleet(world: World, settings: FleetSettings): Fleet {
     NODE_TERMINATION_GRACE_PERIOD: String(settings.nodeGraceSeconds),
     CHECK_TAG_BEFORE_DRAINING: "false",
     EMIT_KUBERNETES_EVENTS: "true",
-    SQS_MSG_VISIBILITY_TIMEOUT_SEC: "5",
+    // The default visibility timeout (20 s), not a short one: a stopped or
+    // killed replica's long polls go on in SQS for up to 20 s and take
+    // messages no one will see, each taking a receive; with 5 s they could
+    // take the same message four times and send it to the dead-letter queue.
     LOG_LEVEL: "debug",
     ...settings.extraEnv,
   });

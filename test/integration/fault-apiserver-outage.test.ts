@@ -78,12 +78,7 @@ function assertClean(t: Awaited<ReturnType<QueueScenario["tally"]>>, s: QueueSce
 }
 
 describe("scenario 1: the API server goes away while notices arrive", () => {
-  // Known defect, reported rather than hidden: with replica Leases, an API
-  // server away longer than the Lease can count a second drain of a node
-  // (doubled=2 in the last run). Kept running and printing its line.
-  test(`killed for ${KILL_MS / 1000} s: every notice handled after it returns, none in the DLQ`, {
-    todo: "a second drain can follow an outage longer than the replica Lease",
-  }, async () => {
+  test(`killed for ${KILL_MS / 1000} s: every notice handled after it returns, none in the DLQ`, async () => {
     const s = await QueueScenario.create({
       name: "outage-kill",
       maxReceiveCount: MAX_RECEIVE,
