@@ -48,7 +48,7 @@ export interface NodeCache {
 
 /** The replicas sharing a queue, as the engine needs to know them (src/drain/replicas.ts). */
 export interface Replicas {
-  /** This replica's Lease name: what node records name as their owner. */
+  /** What node records name as their owner: this replica's queue digest and Lease name (ownerId). */
   readonly me: string;
   /** The owner's Lease is alive now. */
   alive(owner: string): boolean;

@@ -82,6 +82,25 @@ export function viewFresh(
   );
 }
 
+/**
+ * How a record names its owner: the digest of the queue its replicas read
+ * (their Leases' REPLICA_LABEL) and the Lease's name. Replicas see every
+ * node of the cluster but only the Leases of their own namespace and queue:
+ * an owner of another queue (another nthd install, another namespace) is
+ * never theirs to judge, so it always counts as alive for them.
+ */
+export function ownerId(group: string, lease: string): string {
+  return `${group}/${lease}`;
+}
+
+/** The group and Lease an owner names; an owner without a group is read as one Lease name. */
+export function parseOwner(owner: string): { group: string | undefined; lease: string } {
+  const slash = owner.indexOf("/");
+  return slash < 0
+    ? { group: undefined, lease: owner }
+    : { group: owner.slice(0, slash), lease: owner.slice(slash + 1) };
+}
+
 export type Ownership =
   /** This replica owns it. */
   | { readonly kind: "mine" }

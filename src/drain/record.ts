@@ -70,9 +70,11 @@ const nodeRecordSchema = z.object({
   lbExcluded: z.boolean(),
   outOfService: z.optional(z.boolean()),
   /**
-   * The replica that owns the work (its Lease's name, queue mode). Others
-   * join through the record while its Lease is alive and take the work over
-   * once it is gone. Absent: written by IMDS mode or an older nthd.
+   * The replica that owns the work (queue mode): "<queue digest>/<Lease
+   * name>" (ownership.ts ownerId). Replicas of the same queue join through
+   * the record while its Lease is alive and take the work over once it is
+   * gone; replicas of another queue never do. Absent: written by IMDS mode
+   * or an older nthd.
    */
   owner: z.optional(z.string()),
 });

@@ -7,7 +7,9 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, CoreV1Api, V1MicroTime } from "@kubernetes/client-node";
 import { eventually } from "../support/eventually.ts";
-import { ground, kubeConfig } from "./ground.ts";
+import { randomInstanceId } from "../support/ids.ts";
+import { MERGE_PATCH } from "../support/merge-patch.ts";
+import { createNode, ground, kubeConfig } from "./ground.ts";
 import { lifecycleState } from "./moto/start.ts";
 import {
   acceptedEvictions,
@@ -39,19 +41,91 @@ export interface Outcome {
 const log = (m: string) => process.stderr.write(`[replicas] ${m}\n`);
 
 /** Owner named by nthd's record on each node of the world (undefined: no record). */
+/** The digest of a queue URL that names its replicas' group (the Lease label, the owner's prefix). */
+export function queueGroup(queueUrl: string): string {
+  return createHash("sha256").update(queueUrl).digest("hex").slice(0, 16);
+}
+
+/**
+ * The Lease named as owner by nthd's record on each node of the world
+ * (undefined: no record; "foreign:..." when the owner is not of the
+ * world's queue, which no replica of it may ever write).
+ */
 export async function owners(world: World): Promise<Map<string, string | undefined>> {
   const nodes = await kubeConfig()
     .makeApiClient(CoreV1Api)
     .listNode({ labelSelector: `world=${world.name}` });
+  const prefix = `${queueGroup(world.queueUrl)}/`;
   return new Map(
     nodes.items.map((n) => {
       const raw = n.metadata?.annotations?.["nthd/record"];
+      if (raw === undefined) return [n.metadata?.name ?? "", undefined];
+      const owner = (JSON.parse(raw) as { owner?: string }).owner ?? "";
       return [
         n.metadata?.name ?? "",
-        raw ? ((JSON.parse(raw) as { owner?: string }).owner ?? "") : undefined,
+        owner.startsWith(prefix) ? owner.slice(prefix.length) : `foreign:${owner}`,
       ];
     }),
   );
+}
+
+/**
+ * A node whose record says another queue's replica owns its drain, which
+ * went away long ago: the world's replicas see it (their informer sees every
+ * node) and must leave it alone.
+ */
+async function foreignRecord(world: World): Promise<{ untouched(): Promise<boolean> }> {
+  const name = `${world.name}-foreign`;
+  const owner = "0000000000000000/nthd-of-another-queue";
+  const kc = kubeConfig();
+  await createNode(
+    { name, instanceId: randomInstanceId(), labels: { "world-foreign": world.name } },
+    kc,
+  );
+  const now = new Date();
+  const record = {
+    v: 1,
+    notices: [
+      {
+        id: "elsewhere_i-0000000000000000f",
+        kind: "spot-interruption",
+        action: "drain",
+        instanceId: "i-0000000000000000f",
+        source: "queue",
+        receivedAt: now.toISOString(),
+        detail: {},
+      },
+    ],
+    action: "drain",
+    at: now.toISOString(),
+    deadline: new Date(now.getTime() + 3_600_000).toISOString(),
+    cordoned: true,
+    taints: [],
+    lbExcluded: false,
+    owner,
+  };
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.patchNode(
+    {
+      name,
+      body: {
+        metadata: {
+          labels: { "nthd/state": "draining" },
+          annotations: { "nthd/record": JSON.stringify(record) },
+        },
+        spec: { unschedulable: true },
+      },
+    },
+    MERGE_PATCH,
+  );
+  return {
+    async untouched() {
+      const n = await core.readNode({ name });
+      const raw = n.metadata?.annotations?.["nthd/record"] ?? "{}";
+      await core.deleteNode({ name }).catch(() => undefined);
+      return (JSON.parse(raw) as { owner?: string }).owner === owner;
+    },
+  };
 }
 
 async function leasesUp(world: World, replicas: readonly string[]): Promise<void> {
@@ -77,9 +151,7 @@ async function staleLease(world: World, replica: string): Promise<{ exists(): Pr
     body: {
       metadata: {
         name,
-        labels: {
-          "nthd/replica-of": createHash("sha256").update(world.queueUrl).digest("hex").slice(0, 16),
-        },
+        labels: { "nthd/replica-of": queueGroup(world.queueUrl) },
       },
       spec: {
         holderIdentity: `${name}_dead`,
@@ -381,6 +453,7 @@ export async function scaleDown(spec: HeldSpec): Promise<Outcome> {
     async (w, fleet) => {
       // A replica killed long ago left its Lease behind: the next one to start deletes it.
       const stale = await staleLease(w, "killed-an-hour-ago");
+      const foreign = await foreignRecord(w);
       // The replica that goes takes the first half alone, so it surely owns work.
       const half = Math.ceil(w.nodes.length / 2);
       fleet.start("gone");
@@ -428,6 +501,7 @@ export async function scaleDown(spec: HeldSpec): Promise<Outcome> {
         adoptMs,
         leaseMs: spec.leaseSeconds * 1000,
         staleSwept,
+        foreignLeftAlone: (await foreign.untouched()) ? 1 : 0,
       };
       return { figures, extra, line: figuresLine("4 scale 2 -> 1", figures, extra) };
     },

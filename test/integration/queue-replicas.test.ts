@@ -86,6 +86,7 @@ describe("several queue replicas", () => {
     assertOnce(o);
     assert.ok((o.extra.ownedByRemoved ?? 0) > 0, "the removed replica owned work");
     assert.equal(o.extra.staleSwept, 1, "a Lease left by a replica killed long ago is deleted");
+    assert.equal(o.extra.foreignLeftAlone, 1, "work owned by another queue's replica is not taken");
     assert.ok(
       (o.extra.adoptMs ?? Infinity) <= LEASE_SECONDS * 1000,
       `adopted after ${o.extra.adoptMs} ms`,

@@ -8,6 +8,7 @@
 // replica's Lease, which the chart grants in the release namespace only. A
 // control run with pods/eviction taken out of the role proves the test notices.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -239,11 +240,15 @@ describe("nthd under the chart's ServiceAccount", () => {
       assert.equal(lease.spec?.leaseDurationSeconds, 15);
       await assertDrained(s, nthd);
       const record = (await core.readNode({ name: s.node })).metadata?.annotations?.["nthd/record"];
-      // Open defect: with the several-replica test running beside this one, a
-      // replica of another queue was once recorded as the owner; until that is
-      // fixed the check is that some replica's Lease owns the work.
-      assert.match(String(JSON.parse(record ?? "{}").owner), /^nthd-/, "the record names an owner");
-      void leaseName;
+      // The owner: this queue's digest and the replica's Lease. A replica of
+      // another queue (the several-replica test's, running beside) never
+      // takes work owned by another queue's replica.
+      const group = createHash("sha256").update(queueUrl).digest("hex").slice(0, 16);
+      assert.equal(
+        JSON.parse(record ?? "{}").owner,
+        `${group}/${leaseName}`,
+        "the record names its owner",
+      );
       await eventually("the message deleted", async () =>
         (await queueDepth(aws.sqs, queueUrl)) === 0 ? true : undefined,
       );

@@ -10,8 +10,10 @@ import {
   holdingLease,
   leaseAlive,
   liveReplicas,
+  ownerId,
   ownerPatch,
   ownershipOf,
+  parseOwner,
   shouldAdopt,
   unfinished,
   viewFresh,
@@ -24,7 +26,8 @@ import {
   readRecord,
   recordToNotice,
 } from "../../src/drain/record.ts";
-import type { LeaseSighting } from "../../src/kube/replica-lease.ts";
+import { replicasFrom } from "../../src/drain/replicas.ts";
+import type { LeaseSighting, ReplicaLease } from "../../src/kube/replica-lease.ts";
 import type { Notice } from "../../src/notice.ts";
 import { applyMergePatch as mergePatch } from "../support/merge-patch.ts";
 
@@ -302,5 +305,49 @@ describe("record patches for ownership", () => {
     assert.equal(atOrAfter("12345678901234567890", "9"), true);
     assert.equal(atOrAfter(undefined, "9"), true);
     assert.equal(atOrAfter("opaque", "9"), true);
+  });
+});
+
+describe("owners of other queues", () => {
+  /** A Lease keeper that has seen `seen` and renewed its own Lease at NOW. */
+  function keeper(seen: LeaseSighting[]): ReplicaLease {
+    return {
+      name: "nthd-me",
+      group: "q1",
+      durationSeconds: 15,
+      renewSeconds: 5,
+      start: async () => {},
+      sightings: () => [sighting({ name: "nthd-me", group: "q1" }), ...seen],
+      renewedAt: () => NOW,
+      onChange: () => {},
+      release: async () => {},
+    };
+  }
+
+  test("an owner names its queue's digest and its Lease; one without a digest is a bare Lease name", () => {
+    assert.equal(ownerId("q1", "nthd-a"), "q1/nthd-a");
+    assert.deepEqual(parseOwner("q1/nthd-a"), { group: "q1", lease: "nthd-a" });
+    assert.deepEqual(parseOwner("nthd-a"), { group: undefined, lease: "nthd-a" });
+  });
+
+  test("a replica judges only owners of its own queue; another queue's owner is never its to take", () => {
+    const r = replicasFrom(keeper([sighting({ name: "nthd-b", group: "q1" })]), () => at(1));
+    assert.equal(r.me, "q1/nthd-me");
+    assert.equal(r.alive("q1/nthd-b"), true, "seen renewing");
+    assert.equal(r.alive("q1/nthd-gone"), false, "no such Lease: gone");
+    // Never seen here (its Lease lives in another namespace, for another queue): alive all the same.
+    assert.equal(r.alive("q2/nthd-gone"), true);
+    assert.deepEqual(ownershipOf(record({ owner: "q2/nthd-gone" }), r.me, r.alive), {
+      kind: "held",
+      owner: "q2/nthd-gone",
+    });
+    assert.equal(shouldAdopt(record({ owner: "q2/nthd-gone" }), "draining", r.me, r.alive), false);
+    assert.equal(shouldAdopt(record({ owner: "q1/nthd-gone" }), "draining", r.me, r.alive), true);
+  });
+
+  test("with a view gone stale, every owner counts as alive", () => {
+    const r = replicasFrom(keeper([]), () => at(30));
+    assert.equal(r.holding(), false);
+    assert.equal(r.alive("q1/nthd-gone"), true);
   });
 });
