@@ -78,6 +78,9 @@ test("scenario 5: API server restarted mid-drain: the drain goes on, no pod evic
       process.stderr.write(s.output().split("\n").slice(-80).join("\n"));
       throw err;
     }
+  } catch (err) {
+    process.stderr.write(s.output().split("\n").slice(-60).join("\n"));
+    throw err;
   } finally {
     await s.close();
   }
