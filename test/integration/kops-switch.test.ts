@@ -168,6 +168,9 @@ async function removeHandler(): Promise<void> {
   await policy.deleteNamespacedPodDisruptionBudget({ name: NAME, namespace: NS }).catch(ignore);
   await core.deleteNamespacedServiceAccount({ name: NAME, namespace: NS }).catch(ignore);
   await core.deleteNamespacedService({ name: NAME, namespace: NS }).catch(ignore);
+  // nthd's queue mode adds a Role and RoleBinding for its Leases.
+  await rbac.deleteNamespacedRoleBinding({ name: NAME, namespace: NS }).catch(ignore);
+  await rbac.deleteNamespacedRole({ name: NAME, namespace: NS }).catch(ignore);
   await rbac.deleteClusterRoleBinding({ name: NAME }).catch(ignore);
   await rbac.deleteClusterRole({ name: NAME }).catch(ignore);
   await eventually("kOps' and nthd's handler pods gone", async () =>

@@ -151,6 +151,45 @@ describe("the owner's lifecycle duty", () => {
     assert.ok(calls.includes("plan:30"), "then every half of the hook's 60 s timeout");
   });
 
+  test("HEARTBEAT_INTERVAL=-1 (NTH's none): no heartbeat and no hook lookup, then completes", async () => {
+    const { actions, calls } = fakeActions();
+    const duties = createLifecycleDuties({
+      lifecycle: actions,
+      config: { ...config, heartbeatIntervalSeconds: -1 },
+      log: pino({ level: "silent" }),
+      signal: new AbortController().signal,
+    });
+    const result = duties.handle({
+      notice: terminateNotice(),
+      nodeName: "n1",
+      done: Promise.resolve(drained),
+      signal: new AbortController().signal,
+    });
+    assert.equal(await result, "completed");
+    assert.deepEqual(calls, [`complete:${TOKEN}`]);
+  });
+
+  test("a fixed HEARTBEAT_INTERVAL needs no hook lookup", async () => {
+    const { actions, calls } = fakeActions();
+    const duties = createLifecycleDuties({
+      lifecycle: actions,
+      config: { ...config, heartbeatIntervalSeconds: 45 },
+      log: pino({ level: "silent" }),
+      signal: new AbortController().signal,
+    });
+    assert.equal(
+      await duties.handle({
+        notice: terminateNotice(),
+        nodeName: "n1",
+        done: Promise.resolve(drained),
+        signal: new AbortController().signal,
+      }),
+      "completed",
+    );
+    assert.equal(calls.includes("describe"), false);
+    assert.ok(calls.includes("plan:45"));
+  });
+
   test("a failed drain leaves the action open; so does losing the work", async () => {
     const { actions, calls } = fakeActions();
     const duties = createLifecycleDuties({

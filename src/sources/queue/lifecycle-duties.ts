@@ -64,15 +64,18 @@ export function createLifecycleDuties(deps: {
     const plan = new Promise<HeartbeatPlan | undefined>((resolve) => {
       setPlan = resolve;
     });
-    const heartbeats = deps.lifecycle.keepAlive(
-      action,
-      plan,
-      AbortSignal.any([stop, beats.signal]),
-    );
+    // HEARTBEAT_INTERVAL=-1: no heartbeats at all, as in NTH.
+    const heartbeats =
+      deps.config.heartbeatIntervalSeconds === -1
+        ? Promise.resolve()
+        : deps.lifecycle.keepAlive(action, plan, AbortSignal.any([stop, beats.signal]));
+    // Only `auto` needs the hook's timeout (DescribeLifecycleHooks).
     setPlan(
-      deps.lifecycle
-        .hookTimeoutSeconds(action.autoScalingGroupName, action.lifecycleHookName)
-        .then((timeout) => heartbeatPlan(deps.config, timeout)),
+      deps.config.heartbeatIntervalSeconds === "auto"
+        ? deps.lifecycle
+            .hookTimeoutSeconds(action.autoScalingGroupName, action.lifecycleHookName)
+            .then((timeout) => heartbeatPlan(deps.config, timeout))
+        : Promise.resolve(heartbeatPlan(deps.config, undefined)),
     );
     log.info({ group: action.autoScalingGroupName }, "lifecycle action owned here; heartbeating");
     try {
