@@ -4,6 +4,7 @@ import { createImdsClient } from "../sources/imds/client.ts";
 import { readInstanceFacts } from "../sources/imds/facts.ts";
 import { startImdsSource } from "../sources/imds/poller.ts";
 import type { ModeContext } from "./context.ts";
+import { collectStartupGarbage } from "./startup-gc.ts";
 
 /**
  * IMDS mode: this pod watches its own instance's metadata and drains its own
@@ -48,18 +49,4 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
     handle: ctx.handle,
   });
   await client.close();
-}
-
-/**
- * One full collection once start-up is over. Module loading, parsing and the
- * start-up requests leave megabytes of garbage, and a daemon that then
- * allocates as little as an IMDS poller may not run a major collection for
- * tens of seconds, so its memory stays at the start-up peak until then.
- * "last-resort" is V8's collect-all-available-garbage: full collections that
- * also compact and hand freed pages back (about 10 ms here, once). The
- * DaemonSet runs node with --expose-gc (charts/nthd/files/imds-node-flags.txt)
- * for this call alone; without the flag it does nothing.
- */
-function collectStartupGarbage(): void {
-  (globalThis as { gc?: (options: object) => void }).gc?.({ type: "major", flavor: "last-resort" });
 }

@@ -5,6 +5,10 @@ import { readiness } from "../observe/readiness.ts";
 import { startQueueSource } from "../sources/queue/consumer.ts";
 import { nodeLookupFrom } from "../sources/queue/resolve.ts";
 import type { ModeContext } from "./context.ts";
+import { collectStartupGarbage } from "./startup-gc.ts";
+
+/** When start-up's garbage is collected: after the first receive and EC2 priming. */
+const STARTUP_GC_DELAY_MS = 5000;
 
 /**
  * Queue mode: one Deployment (one or more replicas) consumes the SQS queue
@@ -37,6 +41,8 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
     if (resumed.length > 0) log.info({ notices: resumed.length }, "resumed recorded work");
 
     readiness.set("source", true);
+    // After the consumer's first receive and the first priming of EC2 facts.
+    setTimeout(collectStartupGarbage, STARTUP_GC_DELAY_MS).unref();
     await startQueueSource({
       config,
       sqs: aws.sqs,
