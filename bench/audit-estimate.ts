@@ -130,7 +130,7 @@ async function interrupt(
   const nodeNames = new Set(instances.map((i) => i.privateDnsName));
   const queueUrl = await createQueue(sqs, `nthd-bench-${pool}`);
   const cordons = await watchCordons(g.kc, `${POOL_LABEL}=${pool}`);
-  const pods = await watchPods(g.kc, namespace, nodeNames);
+  const pods = await watchPods(g, namespace, nodeNames);
   let running: RunningHandler | undefined;
   try {
     running = await launchHandler("nthd", ctx, { mode: "queue", queueUrl }, pool);

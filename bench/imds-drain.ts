@@ -90,7 +90,7 @@ await benchSession("imds-drain", values, async ({ g, ctx, handlers }) => {
     const spares = await createSpareNodes(g, pool, 1, podCount + 10);
     await waitPdbsSettled(g, pool);
     const cordons = await watchCordons(g.kc, `nthd-bench/pool=${pool}`);
-    const pods = await watchPods(g.kc, pool, new Set([nodeName]));
+    const pods = await watchPods(g, pool, new Set([nodeName]));
     // Long enough for the handler to be ready before the notice.
     const noticeAt = Math.ceil((Date.now() + 8000) / 1000) * 1000;
     const mock = await g.helpers.startMetadataMock([

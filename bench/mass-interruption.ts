@@ -124,7 +124,7 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
     let running: RunningHandler | undefined;
     let cgroup: MemoryCgroup | undefined;
     const cordons = await watchCordons(g.kc, `nthd-bench/pool=${pool}`);
-    const pods = await watchPods(g.kc, namespace, nodeNames);
+    const pods = await watchPods(g, namespace, nodeNames);
     try {
       if (cgroupLimit !== undefined && h !== "nth") {
         cgroup = createMemoryCgroup(`nthd-bench-${process.pid}-${h}`, cgroupLimit.bytes);

@@ -86,7 +86,7 @@ await benchSession("pdb-contention", values, async ({ g, ctx, handlers }) => {
     await waitPdbsSettled(g, namespace);
     const queueUrl = await createQueue(sqs, `nthd-bench-${pool}`);
     const cordons = await watchCordons(g.kc, `nthd-bench/pool=${pool}`);
-    const pods = await watchPods(g.kc, namespace, new Set([nodeName]));
+    const pods = await watchPods(g, namespace, new Set([nodeName]));
     let running: RunningHandler | undefined;
     try {
       running = await launchHandler(h, ctx, { mode: "queue", queueUrl }, pool);

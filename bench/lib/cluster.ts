@@ -6,9 +6,11 @@ import {
   CoreV1Api,
   PolicyV1Api,
   type V1Deployment,
+  type V1PodList,
   type V1PodTemplateSpec,
   type V1StatefulSet,
 } from "@kubernetes/client-node";
+import { adminGet } from "./apiserver-metrics.ts";
 import type { BenchGround } from "./ground.ts";
 import { mapLimit, pollUntil } from "./ground.ts";
 
@@ -146,13 +148,14 @@ export async function waitPodsReady(
   count: number,
   timeoutMs = 300_000,
 ): Promise<void> {
-  const core = g.kc.makeApiClient(CoreV1Api);
   let last = 0;
   await pollUntil(
     `${count} pods Ready in ${namespace}`,
     async () => {
       // From the watch cache: a quorum read of 10,000 pods every poll slowed the set-up itself.
-      const list = await core.listNamespacedPod({ namespace, resourceVersion: "0" });
+      const list = JSON.parse(
+        await adminGet(g, `/api/v1/namespaces/${namespace}/pods?resourceVersion=0`),
+      ) as V1PodList;
       last = list.items.filter(
         (p) =>
           p.spec?.nodeName &&

@@ -7,6 +7,7 @@ import { createImdsClient, type MetadataReader } from "../sources/imds/client.ts
 import { type InstanceFacts, readInstanceFacts } from "../sources/imds/facts.ts";
 import { startImdsSource } from "../sources/imds/poller.ts";
 import type { ModeContext } from "./context.ts";
+import { collectStartupGarbage } from "./startup-gc.ts";
 import { DEFAULT_UPTIME_FILE, readUptimeSeconds } from "./uptime.ts";
 
 /**
@@ -167,18 +168,4 @@ function relogger(log: Logger, msg: string) {
     } else log.debug({ err: text, tries }, msg);
   };
   return Object.assign(fn, { failed: () => failures > 0 });
-}
-
-/**
- * One full collection once start-up is over. Module loading, parsing and the
- * start-up requests leave megabytes of garbage, and a daemon that then
- * allocates as little as an IMDS poller may not run a major collection for
- * tens of seconds, so its memory stays at the start-up peak until then.
- * "last-resort" is V8's collect-all-available-garbage: full collections that
- * also compact and hand freed pages back (about 10 ms here, once). The
- * DaemonSet runs node with --expose-gc (charts/nthd/files/imds-node-flags.txt)
- * for this call alone; without the flag it does nothing.
- */
-function collectStartupGarbage(): void {
-  (globalThis as { gc?: (options: object) => void }).gc?.({ type: "major", flavor: "last-resort" });
 }

@@ -13,6 +13,10 @@ import { createLifecycleDuties } from "../sources/queue/lifecycle-duties.ts";
 import { nodeLookupFrom } from "../sources/queue/resolve.ts";
 import { checkPermissions } from "./aws-permissions.ts";
 import type { ModeContext } from "./context.ts";
+import { collectStartupGarbage } from "./startup-gc.ts";
+
+/** When start-up's garbage is collected: after the first receive and EC2 priming. */
+const STARTUP_GC_DELAY_MS = 5000;
 
 /**
  * Queue mode: one Deployment (one or more replicas) consumes the SQS queue
@@ -78,6 +82,8 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
 
     readiness.set("source", true);
     audit = await startAudit(ctx, nodes, log, stopAudit.signal);
+    // After the consumer's first receive and the first priming of EC2 facts.
+    setTimeout(collectStartupGarbage, STARTUP_GC_DELAY_MS).unref();
     await startQueueSource({
       config,
       sqs: aws.sqs,
