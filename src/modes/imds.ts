@@ -7,6 +7,7 @@ import { createImdsClient, type MetadataReader } from "../sources/imds/client.ts
 import { type InstanceFacts, readInstanceFacts } from "../sources/imds/facts.ts";
 import { startImdsSource } from "../sources/imds/poller.ts";
 import type { ModeContext } from "./context.ts";
+import { afterResume } from "./resume-gate.ts";
 import { collectStartupGarbage } from "./startup-gc.ts";
 import { DEFAULT_UPTIME_FILE, readUptimeSeconds } from "./uptime.ts";
 
@@ -49,7 +50,14 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
   };
 
   // The API side runs beside everything below; a configuration error ends the mode.
-  const apiSide = nodeThenResume(ctx, nodeName, log, signal).catch(stopFor);
+  // Settles once the recorded work was taken back, or the first try at it failed.
+  let triedResume = () => {};
+  const resumeTried = new Promise<void>((resolve) => {
+    triedResume = resolve;
+  });
+  const apiSide = nodeThenResume(ctx, nodeName, log, signal, triedResume)
+    .catch(stopFor)
+    .finally(triedResume);
 
   readiness.set("source", false, "waiting for the instance metadata service");
   const facts = await waitForInstance(client, config.imdsPollIntervalMs, log, signal);
@@ -70,7 +78,7 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
       log,
       signal,
       nodeName,
-      handle: ctx.handle,
+      handle: afterResume(ctx.handle, resumeTried, config.imdsPollIntervalMs),
       onError: (monitor, err) => {
         const text = errorMessage(err);
         if (lastError.get(monitor) === text) return;
@@ -117,6 +125,7 @@ async function nodeThenResume(
   nodeName: string,
   log: Logger,
   signal: AbortSignal,
+  triedResume: () => void,
 ): Promise<void> {
   const relog = relogger(log, "API server not answering; retrying");
   const options = {
@@ -143,7 +152,16 @@ async function nodeThenResume(
     log.warn({ file: uptimeFile, err: errorMessage(err) }, "cannot read the host's uptime");
   }
   // Finish what an earlier nthd on this node had started (cordon, drain).
-  const resumed = await retryUntil(() => ctx.engine.resume({ nodeName }), options);
+  // New notices wait for this (see resume-gate.ts), but not for a resume that
+  // keeps failing: a first failure lets them through, the resume goes on retrying.
+  const resumed = await retryUntil(() => ctx.engine.resume({ nodeName }), {
+    ...options,
+    onFailure: (err: unknown, tries: number) => {
+      triedResume();
+      relog(err, tries);
+    },
+  });
+  triedResume();
   if (resumed !== undefined && resumed.length > 0) {
     log.info({ notices: resumed.length }, "resumed recorded work");
   }
