@@ -86,8 +86,11 @@ export function createCalls(deps: CallDeps) {
    * A cluster-wide list, page by page (limit + continue), so no single
    * answer grows with the cluster (http.ts caps each answer). Every page is
    * part of one snapshot: the first page's resourceVersion is the list's.
+   * Kept whole, for a watch's first list (the informer needs every object
+   * and that resourceVersion); paged-list.ts streams pages to a caller that
+   * keeps only what it reads.
    */
-  async function listPaged<L extends { items?: unknown[]; metadata?: V1ListMeta }>(
+  async function listSnapshot<L extends { items?: unknown[]; metadata?: V1ListMeta }>(
     what: string,
     o: CallOptions | undefined,
     req: { path: string; query: Record<string, string | undefined> },
@@ -151,5 +154,5 @@ export function createCalls(deps: CallDeps) {
     }
   }
 
-  return { call, send, listPaged, watch };
+  return { call, send, listSnapshot, watch };
 }

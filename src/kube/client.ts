@@ -191,7 +191,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     ...(opts.env !== undefined ? { env: opts.env } : {}),
   }).then(createTransport);
   transport.catch(() => {});
-  const { call, send, listPaged, watch } = createCalls({
+  const { call, send, listSnapshot, watch } = createCalls({
     transport,
     limiter,
     contact,
@@ -259,7 +259,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     },
 
     async listNodes(o) {
-      const { items, resourceVersion } = await listPaged<V1NodeList>("listing nodes", o, {
+      const { items, resourceVersion } = await listSnapshot<V1NodeList>("listing nodes", o, {
         path: "/api/v1/nodes",
         query: { labelSelector: o?.labelSelector || undefined },
       });
@@ -283,7 +283,7 @@ export function createKubeClient(opts: KubeClientOptions): KubeClient {
     },
 
     async listPodDisruptionBudgets(o) {
-      const { items } = await listPaged<V1PodDisruptionBudgetList>(
+      const { items } = await listSnapshot<V1PodDisruptionBudgetList>(
         "listing PodDisruptionBudgets",
         o,
         { path: "/apis/policy/v1/poddisruptionbudgets", query: {} },

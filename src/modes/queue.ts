@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import type { Backoff } from "../async/backoff.ts";
+import { retryUntil } from "../async/retry.ts";
 import { createAwsClients } from "../aws/clients.ts";
 import { replicasFrom } from "../drain/replicas.ts";
 import { errorMessage, NthdError } from "../errors.ts";
@@ -14,6 +16,9 @@ import { nodeLookupFrom } from "../sources/queue/resolve.ts";
 import { checkPermissions } from "./aws-permissions.ts";
 import type { ModeContext } from "./context.ts";
 import { collectStartupGarbage } from "./startup-gc.ts";
+
+/** Start-up's Kubernetes calls retried from 1 s up to 30 s apart, as IMDS mode's. */
+const START_RETRY: Backoff = { baseMs: 1_000, capMs: 30_000 };
 
 /** When start-up's garbage is collected: after the first receive and EC2 priming. */
 const STARTUP_GC_DELAY_MS = 5000;
@@ -67,14 +72,31 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
   try {
     await nodes.start();
     ctx.engine.useNodeCache(nodes);
-    await lease.start();
+    // The API server may go away again between these steps; each is retried
+    // rather than ending the process (see retryUntil for why).
+    const started = await untilDone(
+      async () => {
+        await lease.start();
+        return true;
+      },
+      "taking the replica lease",
+      log,
+      ctx.signal,
+    );
+    if (started === undefined) return;
     leased = true;
     ctx.engine.useReplicas(replicasFrom(lease));
     ctx.engine.onDuty(duties.handle);
     readiness.set("kube", true);
     // Work whose owner is gone (or that was this pod's before a restart) goes
     // on here; lifecycle actions recorded with it are handed to `duties`.
-    const resumed = await ctx.engine.resume();
+    const resumed = await untilDone(
+      () => ctx.engine.resume(),
+      "resuming recorded work",
+      log,
+      ctx.signal,
+    );
+    if (resumed === undefined) return;
     if (resumed.length > 0) {
       const lifecycle = resumed.filter((r) => r.notice.needsCompletion).length;
       log.info({ notices: resumed.length, lifecycle }, "resumed recorded work");
@@ -111,6 +133,21 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
     await nodes.stop();
     for (const client of [aws.sqs, aws.ec2, aws.autoscaling]) client.destroy();
   }
+}
+
+/** Kubernetes calls start-up cannot do without, retried with a jittered back-off until they work. */
+function untilDone<T>(
+  attempt: () => Promise<T>,
+  what: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<T | undefined> {
+  return retryUntil(attempt, {
+    backoff: START_RETRY,
+    signal,
+    onFailure: (err, tries, waitMs) =>
+      log.warn({ err: errorMessage(err), tries, retryInMs: waitMs }, `${what} failed; retrying`),
+  });
 }
 
 /** The periodic drain audit, when NTHD_AUDIT_INTERVAL_SECONDS asks for it (its code is loaded only then). */
