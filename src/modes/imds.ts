@@ -6,6 +6,7 @@ import { readiness } from "../observe/readiness.ts";
 import { createImdsClient, type MetadataReader } from "../sources/imds/client.ts";
 import { type InstanceFacts, readInstanceFacts } from "../sources/imds/facts.ts";
 import { startImdsSource } from "../sources/imds/poller.ts";
+import { staleAfterMs, startAnswerWatchdog } from "./answer-watchdog.ts";
 import type { ModeContext } from "./context.ts";
 import { afterResume } from "./resume-gate.ts";
 import { collectStartupGarbage } from "./startup-gc.ts";
@@ -68,6 +69,18 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
     );
     readiness.set("source", true);
     setImmediate(collectStartupGarbage);
+    const watchdog = startAnswerWatchdog({
+      staleAfterMs: staleAfterMs(config.imdsPollIntervalMs),
+      checkEveryMs: config.imdsPollIntervalMs,
+      signal,
+      onStale: (ms) =>
+        readiness.set(
+          "source",
+          false,
+          `instance metadata service not answering for ${Math.round(ms / 1000)} s`,
+        ),
+      onFresh: () => readiness.set("source", true),
+    });
     // One MonitorError Event per monitor and distinct error, as the poller logs them.
     const lastError = new Map<string, string>();
     await startImdsSource({
@@ -78,6 +91,7 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
       log,
       signal,
       nodeName,
+      onAnswer: watchdog.answered,
       handle: afterResume(ctx.handle, resumeTried, config.imdsPollIntervalMs),
       onError: (monitor, err) => {
         const text = errorMessage(err);

@@ -45,6 +45,8 @@ export interface ImdsSourceOptions {
    * addition to the metrics this module counts itself.
    */
   readonly onError?: (monitor: ImdsMonitorName, err: unknown) => void;
+  /** Called for every poll the metadata service answered (a notice or 404). */
+  readonly onAnswer?: () => void;
   readonly log?: ImdsLog;
   /** Stops polling; the returned promise resolves once every monitor has stopped. */
   readonly signal: AbortSignal;
@@ -108,6 +110,7 @@ export class MonitorPoller {
     }
     const receivedAt = new Date((this.#opts.clock ?? Date.now)());
     markSourcePolled("imds", receivedAt);
+    this.#opts.onAnswer?.();
     if (!answer.found) {
       // 404: nothing pending, the steady state.
       this.#recovered();
