@@ -5,6 +5,7 @@
  * back-off grows to five minutes, longer than a Spot warning lasts.
  */
 import { type Backoff, backoffDelay } from "./backoff.ts";
+import type { Nudge } from "./nudge.ts";
 import { sleep } from "./sleep.ts";
 
 export interface RetryOptions {
@@ -15,6 +16,8 @@ export interface RetryOptions {
   /** Called after each failed try, before the wait. */
   readonly onFailure?: (err: unknown, tries: number, waitMs: number) => void;
   readonly random?: () => number;
+  /** Ends a wait early: someone needs the result now (the next try starts at once). */
+  readonly wake?: Nudge;
 }
 
 /** The first result of `attempt`, or undefined once `signal` aborts. Throws only fatal errors. */
@@ -30,7 +33,9 @@ export async function retryUntil<T>(
       if (o.fatal?.(err)) throw err;
       const waitMs = backoffDelay(o.backoff, tries, (o.random ?? Math.random)());
       o.onFailure?.(err, tries, waitMs);
-      if (!(await sleep(waitMs, o.signal))) return undefined;
+      const wait = o.wake ? AbortSignal.any([o.signal, o.wake.signal]) : o.signal;
+      await sleep(waitMs, wait);
+      if (o.signal.aborted) return undefined;
     }
   }
   return undefined;

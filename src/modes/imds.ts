@@ -1,4 +1,5 @@
 import type { Backoff } from "../async/backoff.ts";
+import { Nudge } from "../async/nudge.ts";
 import { retryUntil } from "../async/retry.ts";
 import { errorMessage, isNthdError, NthdError } from "../errors.ts";
 import type { Logger } from "../observe/log.ts";
@@ -56,7 +57,9 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
   const resumeTried = new Promise<void>((resolve) => {
     triedResume = resolve;
   });
-  const apiSide = nodeThenResume(ctx, nodeName, log, signal, triedResume)
+  // A notice held for the resume wakes the API side's retry (resume-gate.ts).
+  const apiWake = new Nudge();
+  const apiSide = nodeThenResume(ctx, nodeName, log, signal, triedResume, apiWake)
     .catch(stopFor)
     .finally(triedResume);
 
@@ -92,7 +95,9 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
       signal,
       nodeName,
       onAnswer: watchdog.answered,
-      handle: afterResume(ctx.handle, resumeTried, config.imdsPollIntervalMs),
+      handle: afterResume(ctx.handle, resumeTried, config.imdsPollIntervalMs, () =>
+        apiWake.nudge(),
+      ),
       onError: (monitor, err) => {
         const text = errorMessage(err);
         if (lastError.get(monitor) === text) return;
@@ -140,11 +145,13 @@ async function nodeThenResume(
   log: Logger,
   signal: AbortSignal,
   triedResume: () => void,
+  wake: Nudge,
 ): Promise<void> {
   const relog = relogger(log, "API server not answering; retrying");
   const options = {
     backoff: API_RETRY,
     signal,
+    wake,
     fatal: (err: unknown) => isNthdError(err, "CONFIG_INVALID"),
     onFailure: (err: unknown, tries: number) => relog(err, tries),
   };

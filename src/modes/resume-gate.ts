@@ -15,11 +15,14 @@ import type { NoticeHandler, NoticeOutcome, NoticeReceipt } from "../notice.ts";
  * most `waitMs` (one poll interval): when the API server is still not
  * answering by then, the notice is refused as a retry and the poller hands
  * it over again on its next poll, as for any other failure to record it.
+ * `onHeld` wakes the API side's retry, which otherwise backs off up to 30 s:
+ * a node with a notice waiting is worth a try at every poll.
  */
 export function afterResume(
   handle: NoticeHandler,
   resumed: Promise<unknown>,
   waitMs: number,
+  onHeld: () => void = () => {},
 ): NoticeHandler {
   let ready = false;
   resumed.then(
@@ -30,6 +33,8 @@ export function afterResume(
   );
   return (notice, nodeName): NoticeReceipt => {
     if (ready) return handle(notice, nodeName);
+    // Someone needs the API server now: its retry should not sleep out its back-off.
+    onHeld();
     const receipt = within(resumed, waitMs).then(() => handle(notice, nodeName));
     return {
       recorded: receipt.then((r) => r.recorded),

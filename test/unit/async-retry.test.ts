@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { backoffDelay } from "../../src/async/backoff.ts";
+import { Nudge } from "../../src/async/nudge.ts";
 import { retryUntil } from "../../src/async/retry.ts";
 
 describe("backoffDelay", () => {
@@ -58,5 +59,26 @@ describe("retryUntil", () => {
       { backoff: fast, signal: stop.signal },
     );
     assert.equal(value, undefined);
+  });
+
+  it("a nudge ends the back-off wait at once; the next try follows", async () => {
+    const wake = new Nudge();
+    const started = performance.now();
+    let tries = 0;
+    const value = retryUntil(
+      async () => {
+        tries++;
+        if (tries === 1) {
+          // Nudged while the first (one-minute) wait is on.
+          setTimeout(() => wake.nudge(), 20);
+          throw new Error("down");
+        }
+        return "up";
+      },
+      { backoff: { baseMs: 60_000, capMs: 60_000 }, signal: new AbortController().signal, wake },
+    );
+    assert.equal(await value, "up");
+    assert.equal(tries, 2);
+    assert.ok(performance.now() - started < 5_000, "woken long before the back-off ended");
   });
 });

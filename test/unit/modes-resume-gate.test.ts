@@ -28,8 +28,10 @@ describe("afterResume: new notices wait for the recorded work to be taken back",
 
   it("refuses a notice as a retry when the resume has not settled within the wait", async () => {
     const engine = recordingHandler();
-    const handle = afterResume(engine.handle, new Promise(() => {}), 30);
+    let held = 0;
+    const handle = afterResume(engine.handle, new Promise(() => {}), 30, () => held++);
     const receipt = handle(notice(), "node-a");
+    assert.equal(held, 1, "the API side was woken for the held notice");
     await assert.rejects(receipt.recorded, /waiting for the API server/);
     const outcome = await receipt.done;
     assert.equal(outcome.result, "retry");
