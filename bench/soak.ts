@@ -13,6 +13,7 @@
 
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
+import { MERGE_PATCH } from "../test/support/merge-patch.ts";
 import { benchArgs, intOption } from "./lib/args.ts";
 import { awsClients, createQueue, deleteQueue, spotWarning } from "./lib/aws.ts";
 import {
@@ -84,7 +85,7 @@ async function handBack(core: CoreV1Api, name: string): Promise<void> {
         spec: { unschedulable: null, taints: taints.length > 0 ? taints : null },
       },
     },
-    { headers: { "Content-Type": "application/merge-patch+json" } } as never,
+    MERGE_PATCH,
   );
 }
 
