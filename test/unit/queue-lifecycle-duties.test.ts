@@ -223,36 +223,30 @@ describe("the owner's lifecycle duty", () => {
 
   test("Auto Scaling unavailable: the completion is tried again, not left to a redelivery", async () => {
     const { actions, calls } = fakeActions({ unavailableFor: 1 });
-    const duties = createLifecycleDuties({
-      lifecycle: actions,
-      config,
-      log: pino({ level: "silent" }),
-      signal: new AbortController().signal,
-    });
-    const r = await duties.handle({
-      notice: terminateNotice(),
-      nodeName: "n1",
-      done: Promise.resolve(drained),
-      signal: new AbortController().signal,
-    });
+    const r = await dutyAfterDrain(actions);
     assert.equal(r, "completed");
     assert.equal(calls.filter((c) => c.startsWith("complete")).length, 2);
   });
 
   test("an AWS error completing it leaves it open for another try", async () => {
     const { actions } = fakeActions({ completeFails: true });
-    const duties = createLifecycleDuties({
-      lifecycle: actions,
-      config,
-      log: pino({ level: "silent" }),
-      signal: new AbortController().signal,
-    });
-    const r = await duties.handle({
-      notice: terminateNotice(),
-      nodeName: "n1",
-      done: Promise.resolve(drained),
-      signal: new AbortController().signal,
-    });
+    const r = await dutyAfterDrain(actions);
     assert.equal(r, "open");
   });
 });
+
+/** One terminate notice's duty, its node drained, through duties made on `actions`. */
+function dutyAfterDrain(actions: Parameters<typeof createLifecycleDuties>[0]["lifecycle"]) {
+  const duties = createLifecycleDuties({
+    lifecycle: actions,
+    config,
+    log: pino({ level: "silent" }),
+    signal: new AbortController().signal,
+  });
+  return duties.handle({
+    notice: terminateNotice(),
+    nodeName: "n1",
+    done: Promise.resolve(drained),
+    signal: new AbortController().signal,
+  });
+}
