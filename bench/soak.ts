@@ -9,7 +9,7 @@
 //     with a new Spot notice a few seconds ahead, nthd drains the node, and
 //     the node is handed back the same way.
 // Usage: node bench/soak.ts [--mode queue|imds] [--minutes 60] [--warmup-minutes 5]
-//        [--pods 5] [--handlers nthd] [--before DIR] [--no-write]
+//        [--pods 5] [--round-seconds 60] [--handlers nthd] [--before DIR] [--no-write]
 
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
@@ -31,17 +31,20 @@ import { benchSession } from "./lib/session.ts";
 import { type Cell, fmt, markdownTable, mib } from "./lib/table.ts";
 
 const USAGE =
-  "usage: node bench/soak.ts [--mode queue|imds] [--minutes M] [--warmup-minutes W] [--pods P] [--handlers nthd] [--before DIR] [--no-write]";
+  "usage: node bench/soak.ts [--mode queue|imds] [--minutes M] [--warmup-minutes W] [--pods P] [--round-seconds S] [--handlers nthd] [--before DIR] [--no-write]";
 const values = benchArgs(USAGE, {
   mode: { type: "string", default: "queue" },
   minutes: { type: "string", default: "60" },
   "warmup-minutes": { type: "string", default: "5" },
   pods: { type: "string", default: "5" },
+  "round-seconds": { type: "string", default: "60" },
 });
 const mode = values.mode === "imds" ? "imds" : "queue";
 const minutes = intOption(values, "minutes");
 const warmupMinutes = intOption(values, "warmup-minutes", 0);
 const podsPerNode = intOption(values, "pods", 0);
+// A notice per round; shorter rounds find a leak sooner (not the published figure).
+const roundMs = intOption(values, "round-seconds") * 1000;
 const POOL_NODES = 4;
 
 const rfc3339 = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -153,10 +156,12 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
               pool,
             );
       const proc = running.proc;
-      process.stderr.write(`[soak] ${h} ${mode}: ${minutes} min, a notice a minute\n`);
+      process.stderr.write(
+        `[soak] ${h} ${mode}: ${minutes} min, a notice every ${roundMs / 1000} s\n`,
+      );
       const until = Date.now() + minutes * 60_000;
       for (let round = 0; Date.now() < until; round++) {
-        const roundEnd = Date.now() + 60_000;
+        const roundEnd = Date.now() + roundMs;
         const node = nodes[round % nodes.length] as { name: string; instanceId: string };
         try {
           if (mode === "queue") {
@@ -176,7 +181,7 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
           }
           notices++;
           // Give the drain most of the minute, then hand the node back.
-          await sleep(Math.max(0, roundEnd - Date.now() - 10_000));
+          await sleep(Math.max(0, roundEnd - Date.now() - Math.min(10_000, roundMs / 4)));
           // Nothing pending again before the node is handed back.
           if (mode === "imds") await mockBehindRelay(["spot", "-d", "86400"]);
           await handBack(core, node.name);
