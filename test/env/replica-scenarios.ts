@@ -211,6 +211,29 @@ async function settled(
 }
 
 /** Runs `body` with a world and a fleet, always cleaning up; keeps the logs on failure. */
+/**
+ * Stops replica `gone` and waits until `heir` owns every node's work;
+ * resolves with the milliseconds from the stop to the last node adopted.
+ */
+async function stopAndAdopt(
+  world: World,
+  fleet: Fleet,
+  gone: string,
+  heir: string,
+): Promise<number> {
+  const stoppedAt = Date.now();
+  await fleet.stop(gone);
+  await eventually(
+    `replica ${heir} owns every node's work`,
+    async () => {
+      const o = await owners(world);
+      return [...o.values()].every((v) => v === leaseOf(heir)) ? true : undefined;
+    },
+    60_000,
+  );
+  return Date.now() - stoppedAt;
+}
+
 async function withWorld<T>(
   spec: Parameters<typeof buildWorld>[0],
   fleetOf: (w: World) => Fleet,
@@ -325,17 +348,7 @@ export async function rollingUpdate(spec: HeldSpec): Promise<Outcome> {
       await sleep(2 * spec.leaseSeconds * 1000);
       const before = await owners(w);
       const takenEarly = [...before.values()].filter((o) => o !== leaseOf("old")).length;
-      const stoppedAt = Date.now();
-      await fleet.stop("old");
-      await eventually(
-        "the new replica owns every node's work",
-        async () => {
-          const o = await owners(w);
-          return [...o.values()].every((v) => v === leaseOf("new")) ? true : undefined;
-        },
-        60_000,
-      );
-      const adoptMs = Date.now() - stoppedAt;
+      const adoptMs = await stopAndAdopt(w, fleet, "old", "new");
       await liftBudgets(w);
       await settled(w, [], spec.timeoutMs);
       await fleet.stopAll();
@@ -481,17 +494,7 @@ export async function scaleDown(spec: HeldSpec): Promise<Outcome> {
       );
       await allRecorded(w);
       const owned = [...(await owners(w)).values()].filter((o) => o === leaseOf("gone")).length;
-      const stoppedAt = Date.now();
-      await fleet.stop("gone");
-      await eventually(
-        "the remaining replica owns every node's work",
-        async () => {
-          const o = await owners(w);
-          return [...o.values()].every((v) => v === leaseOf("stays")) ? true : undefined;
-        },
-        60_000,
-      );
-      const adoptMs = Date.now() - stoppedAt;
+      const adoptMs = await stopAndAdopt(w, fleet, "gone", "stays");
       await liftBudgets(w);
       await settled(w, [], spec.timeoutMs);
       await fleet.stopAll();
