@@ -11,6 +11,13 @@ export interface Backoff {
   readonly capMs: number;
 }
 
+/**
+ * Retries of the API server by both modes while it does not answer. It is
+ * shared by the fleet: after an outage a thousand nodes come back to it, so
+ * the retries spread out to half a minute.
+ */
+export const API_SERVER_RETRY: Backoff = { baseMs: 1_000, capMs: 30_000 };
+
 /** The delay before retry number `retry` (1 for the first retry); `random` in [0, 1]. */
 export function backoffDelay(b: Backoff, retry: number, random: number): number {
   const ceiling = Math.min(b.capMs, b.baseMs * 2 ** Math.min(30, Math.max(0, retry - 1)));

@@ -1,4 +1,4 @@
-import type { Backoff } from "../async/backoff.ts";
+import { API_SERVER_RETRY } from "../async/backoff.ts";
 import { Nudge } from "../async/nudge.ts";
 import { retryUntil } from "../async/retry.ts";
 import { errorMessage, isNthdError, NthdError } from "../errors.ts";
@@ -13,11 +13,6 @@ import { afterResume } from "./resume-gate.ts";
 import { collectStartupGarbage } from "./startup-gc.ts";
 import { DEFAULT_UPTIME_FILE, readUptimeSeconds } from "./uptime.ts";
 
-/**
- * The API server is shared by the fleet: after an outage a thousand nodes
- * come back to it, so its retries spread out to half a minute.
- */
-const API_RETRY: Backoff = { baseMs: 1_000, capMs: 30_000 };
 /** A failure logged again at warn level at most this often; between, at debug. */
 const RELOG_MS = 60_000;
 
@@ -149,7 +144,7 @@ async function nodeThenResume(
 ): Promise<void> {
   const relog = relogger(log, "API server not answering; retrying");
   const options = {
-    backoff: API_RETRY,
+    backoff: API_SERVER_RETRY,
     signal,
     wake,
     fatal: (err: unknown) => isNthdError(err, "CONFIG_INVALID"),

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Backoff } from "../async/backoff.ts";
+import { API_SERVER_RETRY } from "../async/backoff.ts";
 import { retryUntil } from "../async/retry.ts";
 import { createAwsClients } from "../aws/clients.ts";
 import { replicasFrom } from "../drain/replicas.ts";
@@ -16,9 +16,6 @@ import { nodeLookupFrom } from "../sources/queue/resolve.ts";
 import { checkPermissions } from "./aws-permissions.ts";
 import type { ModeContext } from "./context.ts";
 import { collectStartupGarbage } from "./startup-gc.ts";
-
-/** Start-up's Kubernetes calls retried from 1 s up to 30 s apart, as IMDS mode's. */
-const START_RETRY: Backoff = { baseMs: 1_000, capMs: 30_000 };
 
 /** When start-up's garbage is collected: after the first receive and EC2 priming. */
 const STARTUP_GC_DELAY_MS = 5000;
@@ -143,7 +140,7 @@ function untilDone<T>(
   signal: AbortSignal,
 ): Promise<T | undefined> {
   return retryUntil(attempt, {
-    backoff: START_RETRY,
+    backoff: API_SERVER_RETRY,
     signal,
     onFailure: (err, tries, waitMs) =>
       log.warn({ err: errorMessage(err), tries, retryInMs: waitMs }, `${what} failed; retrying`),
