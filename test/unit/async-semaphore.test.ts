@@ -90,3 +90,66 @@ describe("semaphore resize", () => {
     assert.equal(await late, 1);
   });
 });
+
+describe("semaphore batch takes", () => {
+  const never = new AbortController().signal;
+  const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+  test("a batch taker waits for its batch while slots free one at a time", async () => {
+    const slots = new Semaphore(10);
+    assert.equal(await slots.take(10, never), 10);
+    let got: number | undefined;
+    const taking = slots.take(10, never, { atLeast: 10, lingerMs: 60_000 }).then((n) => {
+      got = n;
+    });
+    for (let i = 0; i < 9; i++) slots.give(1);
+    await tick();
+    assert.equal(got, undefined, "served before its batch was free");
+    slots.give(1);
+    await taking;
+    assert.equal(got, 10);
+    assert.equal(slots.free, 0);
+  });
+
+  test("the linger starts with the first free slot, then what is free is taken", async () => {
+    const slots = new Semaphore(10);
+    await slots.take(10, never);
+    const started = performance.now();
+    const taking = slots.take(10, never, { atLeast: 10, lingerMs: 40 });
+    await tick(80); // nothing free yet: no linger running, however long this lasts
+    assert.equal(slots.waiting, 1);
+    const firstFree = performance.now();
+    slots.give(3);
+    assert.equal(await taking, 3);
+    assert.ok(performance.now() - firstFree >= 35, "served before its linger ran out");
+    assert.ok(firstFree - started >= 75);
+    assert.equal(slots.free, 0);
+  });
+
+  test("a batch is served at once when it is free, and capped at the semaphore's size", async () => {
+    const slots = new Semaphore(4);
+    assert.equal(await slots.take(10, never, { atLeast: 10, lingerMs: 60_000 }), 4);
+    slots.give(4);
+    assert.equal(await slots.take(2, never, { atLeast: 10, lingerMs: 60_000 }), 2);
+  });
+
+  test("takers behind a gathering batch wait their turn; an abort of the gatherer lets them in", async () => {
+    const slots = new Semaphore(10);
+    await slots.take(10, never);
+    const ctl = new AbortController();
+    const gathering = slots.take(10, ctl.signal, { atLeast: 10, lingerMs: 60_000 });
+    let single: number | undefined;
+    const behind = slots.take(1, never).then((n) => {
+      single = n;
+    });
+    slots.give(2);
+    await tick();
+    assert.equal(single, undefined, "overtook the gathering batch");
+    ctl.abort();
+    assert.equal(await gathering, 0);
+    await behind;
+    assert.equal(single, 1);
+    assert.equal(slots.free, 1);
+    assert.equal(slots.waiting, 0);
+  });
+});

@@ -90,6 +90,15 @@ export interface QueueSourceOptions {
 /** Largest batch one ReceiveMessage returns. */
 const MAX_RECEIVE = 10;
 
+/**
+ * How a poller gathers its slots: ten at once, or what is free 200 ms after
+ * the first one was. Taking each slot as soon as it frees made a mass
+ * interruption's receives bring 2.3 messages on average (1,000 messages, 427
+ * ReceiveMessage calls), so the queue's own latency, paid per call, set the
+ * pace. When slots are plentiful the batch is there at once and nothing waits.
+ */
+const RECEIVE_BATCH = { atLeast: MAX_RECEIVE, lingerMs: 200 } as const;
+
 /** Back-off after a failed ReceiveMessage: 1 s doubling to 30 s. */
 export function receiveBackoffMs(consecutiveFailures: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, consecutiveFailures - 1));
@@ -185,7 +194,7 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
     while (!signal.aborted) {
       // Back-pressure: take nothing new while a system notices need is down.
       if (!(await gate.waitOpen(signal))) break;
-      const want = await slots.take(MAX_RECEIVE, signal);
+      const want = await slots.take(MAX_RECEIVE, signal, RECEIVE_BATCH);
       if (want === 0) break;
       let messages: ReceivedMessage[];
       const receiveStart = performance.now();
