@@ -1,3 +1,4 @@
+import { orAborted } from "../../async/or-aborted.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Notice, NoticeOutcome } from "../../notice.ts";
 import type { QueueLeaveReason } from "../../observe/labels.ts";
@@ -16,14 +17,6 @@ export type FollowUpResult = Disposition | undefined;
 /** Launch waits are bounded by the hook's timeout (default 300 s), at most an hour. */
 const LAUNCH_WAIT_CAP_SECONDS = 3600;
 
-/** Resolves when `signal` aborts (never rejects). */
-function aborted(signal: AbortSignal): Promise<undefined> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(undefined);
-    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
-}
-
 /**
  * Terminate hook: kept until the node's record says the action was
  * completed, by this replica or whichever owns the node's work.
@@ -33,7 +26,7 @@ export async function completedOnNode(
   deps: MessageDeps,
   log: Logger,
 ): Promise<FollowUpResult> {
-  const outcome = await Promise.race([done, aborted(deps.signal)]);
+  const outcome = await orAborted(done, deps.signal);
   if (outcome === undefined) return undefined;
   if (deps.config.dryRun) {
     log.info("dry run: lifecycle action not completed");

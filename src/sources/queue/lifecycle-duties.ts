@@ -8,6 +8,7 @@
  * before the message is deleted, so it is completed once.
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/completing-lifecycle-hooks.html
  */
+import { orAborted } from "../../async/or-aborted.ts";
 import { sleep } from "../../async/sleep.ts";
 import { errorMessage } from "../../errors.ts";
 import type { DutyHandler, DutyResult, NoticeDuty, NoticeOutcome } from "../../notice.ts";
@@ -27,14 +28,6 @@ export interface LifecycleDuties {
   readonly handle: DutyHandler;
   /** Resolves once every duty handed over has ended. */
   settled(): Promise<void>;
-}
-
-/** Resolves with undefined when `signal` aborts (never rejects). */
-function aborted(signal: AbortSignal): Promise<undefined> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(undefined);
-    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
 }
 
 export function createLifecycleDuties(deps: {
@@ -79,7 +72,7 @@ export function createLifecycleDuties(deps: {
     );
     log.info({ group: action.autoScalingGroupName }, "lifecycle action owned here; heartbeating");
     try {
-      const outcome: NoticeOutcome | undefined = await Promise.race([duty.done, aborted(stop)]);
+      const outcome: NoticeOutcome | undefined = await orAborted(duty.done, stop);
       if (outcome === undefined) return "open";
       if (!outcome.mayCompleteLifecycleAction) {
         log.warn(
