@@ -166,6 +166,15 @@ export function passThrough(prefix: string): Record<string, string> {
   return out;
 }
 
+/**
+ * `BENCH_NODE_FLAGS`: V8 flags added to nthd's own, space-separated, for
+ * diagnostics NODE_OPTIONS refuses (`--trace-gc` shows the heap V8 keeps
+ * beside the live objects). Never set for a published figure.
+ */
+function extraNodeFlags(): string[] {
+  return (process.env.BENCH_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f !== "");
+}
+
 let inClusterInstalled = false;
 
 export interface LaunchOptions {
@@ -213,7 +222,10 @@ export async function launchHandler(
         : ctx.fromSource
           ? join(repoRoot, "src", "main.ts")
           : join(repoRoot, "dist", "nthd.mjs");
-    const nodeFlags = modeNodeFlags(spec.mode, before ?? repoRoot, opts.cgroup?.limitBytes);
+    const nodeFlags = [
+      ...modeNodeFlags(spec.mode, before ?? repoRoot, opts.cgroup?.limitBytes),
+      ...extraNodeFlags(),
+    ];
     let command = process.execPath;
     let args = [...nodeFlags, entry];
     let dispose = () => {};
