@@ -2,14 +2,20 @@
 // its RSS sampled throughout; the figure is the RSS slope (MiB per hour,
 // least squares over one sample a second) after a warm-up. A handler that
 // leaks grows with every notice; one that does not stays flat.
+// The warm-up is a burst of notices (100, one every few seconds) before the
+// measured hour: a fresh process grows while V8 compiles and sizes its heap
+// for code paths it meets for the first time, and at one notice a minute
+// that growth lasted the whole hour (queue mode: live heap and RSS rose over
+// the first 120-150 notices, then stayed flat) and hid any leak behind it.
 //   queue mode: a pool of nodes (moto instances) with pods; each minute one
 //     node gets a Spot interruption warning on the queue and is drained, then
 //     handed back (uncordoned, nthd's marks removed) for a later round.
 //   IMDS mode: one node with pods; each minute the metadata mock is restarted
 //     with a new Spot notice a few seconds ahead, nthd drains the node, and
 //     the node is handed back the same way.
-// Usage: node bench/soak.ts [--mode queue|imds] [--minutes 60] [--warmup-minutes 5]
-//        [--pods 5] [--round-seconds 60] [--handlers nthd] [--before DIR] [--no-write]
+// Usage: node bench/soak.ts [--mode queue|imds] [--minutes 60] [--warmup-notices 100]
+//        [--warmup-round-seconds S] [--pods 5] [--round-seconds 60] [--handlers nthd]
+//        [--before DIR] [--no-write]
 
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
@@ -31,20 +37,28 @@ import { benchSession } from "./lib/session.ts";
 import { type Cell, fmt, markdownTable, mib } from "./lib/table.ts";
 
 const USAGE =
-  "usage: node bench/soak.ts [--mode queue|imds] [--minutes M] [--warmup-minutes W] [--pods P] [--round-seconds S] [--handlers nthd] [--before DIR] [--no-write]";
+  "usage: node bench/soak.ts [--mode queue|imds] [--minutes M] [--warmup-notices N] [--warmup-round-seconds S] [--pods P] [--round-seconds S] [--handlers nthd] [--before DIR] [--no-write]";
 const values = benchArgs(USAGE, {
   mode: { type: "string", default: "queue" },
   minutes: { type: "string", default: "60" },
-  "warmup-minutes": { type: "string", default: "5" },
+  "warmup-notices": { type: "string", default: "100" },
+  "warmup-round-seconds": { type: "string" },
   pods: { type: "string", default: "5" },
   "round-seconds": { type: "string", default: "60" },
 });
 const mode = values.mode === "imds" ? "imds" : "queue";
 const minutes = intOption(values, "minutes");
-const warmupMinutes = intOption(values, "warmup-minutes", 0);
+const warmupNotices = intOption(values, "warmup-notices", 0);
 const podsPerNode = intOption(values, "pods", 0);
 // A notice per round; shorter rounds find a leak sooner (not the published figure).
 const roundMs = intOption(values, "round-seconds") * 1000;
+// IMDS rounds put the notice 3 s ahead and drain after it: they need longer.
+const warmupRoundMs =
+  (values["warmup-round-seconds"] === undefined
+    ? mode === "imds"
+      ? 10
+      : 5
+    : intOption(values, "warmup-round-seconds")) * 1000;
 const POOL_NODES = 4;
 
 const rfc3339 = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -157,11 +171,20 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
             );
       const proc = running.proc;
       process.stderr.write(
-        `[soak] ${h} ${mode}: ${minutes} min, a notice every ${roundMs / 1000} s\n`,
+        `[soak] ${h} ${mode}: warm-up ${warmupNotices} notices, one every ${warmupRoundMs / 1000} s; then ${minutes} min, a notice every ${roundMs / 1000} s\n`,
       );
-      const until = Date.now() + minutes * 60_000;
+      let until = Number.POSITIVE_INFINITY;
+      let measureFromMs = 0;
       for (let round = 0; Date.now() < until; round++) {
-        const roundEnd = Date.now() + roundMs;
+        const warm = round < warmupNotices;
+        if (!warm && until === Number.POSITIVE_INFINITY) {
+          // The measured window starts now, after the warm-up's last round.
+          until = Date.now() + minutes * 60_000;
+          measureFromMs = Date.now() - proc.startedAt;
+          notices = 0;
+        }
+        const thisRoundMs = warm ? warmupRoundMs : roundMs;
+        const roundEnd = Date.now() + thisRoundMs;
         const node = nodes[round % nodes.length] as { name: string; instanceId: string };
         try {
           if (mode === "queue") {
@@ -181,7 +204,7 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
           }
           notices++;
           // Give the drain most of the minute, then hand the node back.
-          await sleep(Math.max(0, roundEnd - Date.now() - Math.min(10_000, roundMs / 4)));
+          await sleep(Math.max(0, roundEnd - Date.now() - Math.min(10_000, thisRoundMs / 4)));
           // Nothing pending again before the node is handed back.
           if (mode === "imds") await mockBehindRelay(["spot", "-d", "86400"]);
           await handBack(core, node.name);
@@ -192,8 +215,7 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
         await sleep(Math.max(0, roundEnd - Date.now()));
       }
       proc.sampler.sample();
-      const fromMs = running.readyMs + warmupMinutes * 60_000;
-      const after = proc.sampler.samples.filter((s) => s.tMs >= fromMs);
+      const after = proc.sampler.samples.filter((s) => s.tMs >= measureFromMs);
       const hours = (s: { tMs: number }) => s.tMs / 3_600_000;
       figures[h] = {
         notices,
@@ -230,7 +252,7 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
       : [
           h,
           mode,
-          `${minutes} min (${warmupMinutes} warm-up)`,
+          `${minutes} min (after ${warmupNotices} warm-up notices)`,
           f.notices,
           mib(f.startRssBytes),
           mib(f.endRssBytes),
@@ -253,5 +275,8 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
     ],
     rows,
   );
-  return { table, results: { mode, minutes, warmupMinutes, podsPerNode, figures } };
+  return {
+    table,
+    results: { mode, minutes, warmupNotices, warmupRoundMs, roundMs, podsPerNode, figures },
+  };
 });
