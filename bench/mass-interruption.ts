@@ -10,7 +10,6 @@
 // --cgroup-limit runs nthd inside a real memory cgroup with that limit ("chart":
 // the chart's default for queue mode) and reports peak charged memory and
 // OOM kills (needs root; see bench/lib/cgroup.ts).
-import { CoreV1Api } from "@kubernetes/client-node";
 import {
   diffCounts,
   handlerRequestCounts,
@@ -30,6 +29,7 @@ import {
   createDeployment,
   createNamespace,
   createPdb,
+  deleteNamespaceAndWait,
   deleteNodes,
   waitPdbsSettled,
   waitPodsReady,
@@ -87,7 +87,6 @@ interface HandlerRun {
 
 await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => {
   const { sqs, ec2 } = awsClients(g.state.motoUrl);
-  const core = g.kc.makeApiClient(CoreV1Api);
   const runs: Partial<Record<HandlerName, HandlerRun>> = {};
   for (const h of handlers) {
     const r: HandlerRun = {};
@@ -194,7 +193,14 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       cordons.stop();
       pods.stop();
       await deleteQueue(sqs, queueUrl);
-      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+      // The next handler starts on a machine that has finished with this run's pods.
+      const cleanupMs = await deleteNamespaceAndWait(g, namespace).catch((err: unknown) => {
+        process.stderr.write(`[mass] ${h}: ${(err as Error).message}\n`);
+        return Number.NaN;
+      });
+      process.stderr.write(
+        `[mass] ${h}: namespace deleted in ${(cleanupMs / 1000).toFixed(0)} s\n`,
+      );
       await deleteNodes(g, [...nodeNames, ...spares]);
     }
   }
