@@ -210,7 +210,6 @@ async function settled(
   });
 }
 
-/** Runs `body` with a world and a fleet, always cleaning up; keeps the logs on failure. */
 /**
  * Stops replica `gone` and waits until `heir` owns every node's work;
  * resolves with the milliseconds from the stop to the last node adopted.
@@ -234,6 +233,7 @@ async function stopAndAdopt(
   return Date.now() - stoppedAt;
 }
 
+/** Runs `body` with a world and a fleet, always cleaning up; keeps the logs on failure. */
 async function withWorld<T>(
   spec: Parameters<typeof buildWorld>[0],
   fleetOf: (w: World) => Fleet,
