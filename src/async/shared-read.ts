@@ -1,3 +1,5 @@
+import { raceAbort } from "./or-aborted.ts";
+
 /**
  * One read shared by everyone who asks at about the same time: callers that
  * ask while a read is running, or within `maxAgeMs` of its answer, get that
@@ -40,19 +42,8 @@ export function sharedRead<T>(
       current !== undefined && (current.at === undefined || now() - current.at <= opts.maxAgeMs);
     const value = fresh && current ? current.value : start();
     if (signal === undefined) return value;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      value.then(
-        (v) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(v);
-        },
-        (err: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(err);
-        },
-      );
+    return raceAbort(value, signal, (reason): never => {
+      throw reason;
     });
   };
 }
