@@ -194,12 +194,12 @@ await benchSession("mass-interruption", values, async ({ g, ctx, handlers }) => 
       pods.stop();
       await deleteQueue(sqs, queueUrl);
       // The next handler starts on a machine that has finished with this run's pods.
-      const cleanupMs = await deleteNamespaceAndWait(g, namespace).catch((err: unknown) => {
-        process.stderr.write(`[mass] ${h}: ${(err as Error).message}\n`);
-        return Number.NaN;
-      });
-      process.stderr.write(
-        `[mass] ${h}: namespace deleted in ${(cleanupMs / 1000).toFixed(0)} s\n`,
+      await deleteNamespaceAndWait(g, namespace).then(
+        (cleanupMs) =>
+          process.stderr.write(
+            `[mass] ${h}: namespace deleted in ${(cleanupMs / 1000).toFixed(0)} s\n`,
+          ),
+        (err: unknown) => process.stderr.write(`[mass] ${h}: ${(err as Error).message}\n`),
       );
       await deleteNodes(g, [...nodeNames, ...spares]);
     }
