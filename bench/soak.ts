@@ -32,6 +32,7 @@ import {
 import { createInstanceNodes, createSpareNodes } from "./lib/fleet.ts";
 import { sleep } from "./lib/ground.ts";
 import { type HandlerName, launchHandler, type RunningHandler } from "./lib/handlers.ts";
+import { type HeapSample, scrapeHeap } from "./lib/heap-scrape.ts";
 import { type Relay, startRelay } from "./lib/relay.ts";
 import { benchSession } from "./lib/session.ts";
 import { type Cell, fmt, markdownTable, mib } from "./lib/table.ts";
@@ -114,8 +115,24 @@ interface Figures {
   peakRssBytes: number;
   slopeMiBPerHour: number;
   anonSlopeMiBPerHour: number;
+  /**
+   * Where nthd serves /metrics (queue mode, as the chart runs it): slopes of
+   * V8's committed heap, of the RSS outside it, and of the live heap, from a
+   * scrape every 30 s (as often as Prometheus would scrape it).
+   */
+  heap?: {
+    scrapes: number;
+    committedSlopeMiBPerHour: number;
+    outsideSlopeMiBPerHour: number;
+    usedSlopeMiBPerHour: number;
+    externalSlopeMiBPerHour: number;
+    startCommittedBytes: number;
+    endCommittedBytes: number;
+  };
   error?: string;
 }
+
+const SCRAPE_EVERY_MS = 30_000;
 
 await benchSession("soak", values, async ({ g, ctx, handlers }) => {
   const core = g.kc.makeApiClient(CoreV1Api);
@@ -158,6 +175,9 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
     }
     let running: RunningHandler | undefined;
     let notices = 0;
+    let scraper: NodeJS.Timeout | undefined;
+    // Each scrape paired with the RSS sampled right after it.
+    const heapSamples: { heap: HeapSample; rssBytes: number }[] = [];
     try {
       const first = nodes[0] as { name: string; instanceId: string };
       running =
@@ -170,6 +190,16 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
               pool,
             );
       const proc = running.proc;
+      const metricsUrl = running.metricsUrl;
+      if (metricsUrl !== undefined) {
+        scraper = setInterval(async () => {
+          const heap = await scrapeHeap(metricsUrl, Date.now() - proc.startedAt);
+          const rss = proc.sampler.sample();
+          if (heap !== undefined && rss !== undefined) {
+            heapSamples.push({ heap, rssBytes: rss.rssBytes });
+          }
+        }, SCRAPE_EVERY_MS);
+      }
       process.stderr.write(
         `[soak] ${h} ${mode}: warm-up ${warmupNotices} notices, one every ${warmupRoundMs / 1000} s; then ${minutes} min, a notice every ${roundMs / 1000} s\n`,
       );
@@ -217,6 +247,9 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
       proc.sampler.sample();
       const after = proc.sampler.samples.filter((s) => s.tMs >= measureFromMs);
       const hours = (s: { tMs: number }) => s.tMs / 3_600_000;
+      const heapAfter = heapSamples.filter((s) => s.heap.tMs >= measureFromMs);
+      const heapSlope = (y: (s: { heap: HeapSample; rssBytes: number }) => number) =>
+        slope(heapAfter.map((s) => ({ x: hours(s.heap), y: y(s) / 1048576 })));
       figures[h] = {
         notices,
         samples: after.length,
@@ -225,6 +258,19 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
         peakRssBytes: proc.sampler.peakRssBytes(),
         slopeMiBPerHour: slope(after.map((s) => ({ x: hours(s), y: s.rssBytes / 1048576 }))),
         anonSlopeMiBPerHour: slope(after.map((s) => ({ x: hours(s), y: s.anonBytes / 1048576 }))),
+        ...(heapAfter.length === 0
+          ? {}
+          : {
+              heap: {
+                scrapes: heapAfter.length,
+                committedSlopeMiBPerHour: heapSlope((s) => s.heap.heapTotalBytes),
+                outsideSlopeMiBPerHour: heapSlope((s) => s.rssBytes - s.heap.heapTotalBytes),
+                usedSlopeMiBPerHour: heapSlope((s) => s.heap.heapUsedBytes),
+                externalSlopeMiBPerHour: heapSlope((s) => s.heap.externalBytes),
+                startCommittedBytes: heapAfter[0]?.heap.heapTotalBytes ?? Number.NaN,
+                endCommittedBytes: heapAfter.at(-1)?.heap.heapTotalBytes ?? Number.NaN,
+              },
+            }),
       };
     } catch (err) {
       figures[h] = {
@@ -238,6 +284,7 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
         error: (err as Error).message,
       };
     } finally {
+      clearInterval(scraper);
       await running?.stop();
       await mock?.stop();
       await relay?.close();
@@ -275,8 +322,38 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
     ],
     rows,
   );
+  const heapRows: Cell[][] = Object.entries(figures).flatMap(([h, f]) =>
+    f.heap === undefined
+      ? []
+      : [
+          [
+            h,
+            f.heap.scrapes,
+            `${mib(f.heap.startCommittedBytes)} → ${mib(f.heap.endCommittedBytes)}`,
+            fmt(f.heap.committedSlopeMiBPerHour, 2, " MiB/h"),
+            fmt(f.heap.usedSlopeMiBPerHour, 2, " MiB/h"),
+            fmt(f.heap.externalSlopeMiBPerHour, 2, " MiB/h"),
+            fmt(f.heap.outsideSlopeMiBPerHour, 2, " MiB/h"),
+          ],
+        ],
+  );
+  const heapTable =
+    heapRows.length === 0
+      ? ""
+      : `\n\nWhere the RSS went (nthd's /metrics, scraped every ${SCRAPE_EVERY_MS / 1000} s):\n\n${markdownTable(
+          [
+            "handler",
+            "scrapes",
+            "V8 heap committed",
+            "committed slope",
+            "live heap slope",
+            "external slope",
+            "RSS outside the V8 heap, slope",
+          ],
+          heapRows,
+        )}`;
   return {
-    table,
+    table: table + heapTable,
     results: { mode, minutes, warmupNotices, warmupRoundMs, roundMs, podsPerNode, figures },
   };
 });

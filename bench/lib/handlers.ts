@@ -49,6 +49,8 @@ export interface RunningHandler {
   readonly readyMs: number;
   /** What "ready" means for this handler (they differ, see docs/benchmarks.md). */
   readonly readySignal: string;
+  /** nthd's /metrics, where it serves them (queue mode, as the chart runs it). */
+  readonly metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -204,7 +206,20 @@ export async function launchHandler(
       PROBES_SERVER_PORT: String(probesPort),
       NTHD_BIND_ADDRESS: "127.0.0.1",
     };
+    // The chart serves /metrics in queue mode unless told otherwise (and in
+    // IMDS mode only with a PodMonitor): measured the way users run it, since
+    // prom-client and its default collectors take memory of their own.
+    if (spec.mode === "queue") {
+      Object.assign(env, {
+        ENABLE_PROMETHEUS_SERVER: "true",
+        PROMETHEUS_SERVER_PORT: String(await freePort()),
+      });
+    }
     Object.assign(env, passThrough("BENCH_NTHD_"));
+    const metricsUrl =
+      env.ENABLE_PROMETHEUS_SERVER === "true"
+        ? `http://127.0.0.1:${env.PROMETHEUS_SERVER_PORT ?? "9092"}/metrics`
+        : undefined;
     if (spec.mode === "queue") {
       Object.assign(env, {
         ENABLE_SQS_TERMINATION_DRAINING: "true",
@@ -254,6 +269,7 @@ export async function launchHandler(
       readyAt,
       readyMs: readyAt - proc.startedAt,
       readySignal: "GET /readyz answers 200",
+      metricsUrl,
       stop: async () => {
         await proc.stop();
         dispose();
