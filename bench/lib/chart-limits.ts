@@ -1,6 +1,7 @@
 // The memory limit the chart gives each mode by default
 // (charts/nthd/values.yaml: queueResources / imdsResources), so a bench can
-// run nthd inside exactly that limit, with the heap flag the chart derives.
+// run nthd inside exactly that limit, with the heap flag the chart derives;
+// and the malloc arena cap it sets (mallocArenaMax), which changes the RSS.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
@@ -9,15 +10,24 @@ import { repoRoot } from "./results.ts";
 
 type Resources = { limits?: { memory?: string | number } } | undefined;
 
+function chartValues(root: string): Record<string, unknown> | undefined {
+  return load(readFileSync(join(root, "charts", "nthd", "values.yaml"), "utf8")) as
+    | Record<string, unknown>
+    | undefined;
+}
+
+/** The chart's MALLOC_ARENA_MAX in the tree at `root`, or undefined when it sets none. */
+export function chartMallocArenaMax(root: string): string | undefined {
+  const value = chartValues(root)?.mallocArenaMax;
+  return value === undefined || value === null ? undefined : String(value);
+}
+
 /** The chart's default memory limit for a mode in the tree at `root`, or undefined when it sets none. */
 export function chartMemoryLimitOf(
   mode: "queue" | "imds",
   root: string,
 ): { bytes: number; text: string } | undefined {
-  const values = load(readFileSync(join(root, "charts", "nthd", "values.yaml"), "utf8")) as
-    | Record<string, Resources>
-    | undefined;
-  const limit = values?.[`${mode}Resources`]?.limits?.memory;
+  const limit = (chartValues(root)?.[`${mode}Resources`] as Resources)?.limits?.memory;
   return limit === undefined
     ? undefined
     : { bytes: parseQuantity(String(limit)), text: String(limit) };

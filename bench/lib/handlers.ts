@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { load } from "js-yaml";
 import { freePort } from "../../test/env/peers.ts";
 import { type MemoryCgroup, privateRuntime } from "./cgroup.ts";
-import { chartMemoryLimitOf } from "./chart-limits.ts";
+import { chartMallocArenaMax, chartMemoryLimitOf } from "./chart-limits.ts";
 import type { BenchGround } from "./ground.ts";
 import { type HandlerIdentity, installInClusterFiles } from "./identity.ts";
 import { type SpawnedProcess, spawnMeasured } from "./proc.ts";
@@ -198,6 +198,7 @@ export async function launchHandler(
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   const logFile = join(ctx.logDir, `${label}.log`);
   if (name === "nthd" || name === "nthd-before") {
+    const before = name === "nthd-before" ? ctx.beforeDir : undefined;
     const probesPort = await freePort();
     const env: Record<string, string> = {
       ...baseEnv(),
@@ -206,6 +207,9 @@ export async function launchHandler(
       PROBES_SERVER_PORT: String(probesPort),
       NTHD_BIND_ADDRESS: "127.0.0.1",
     };
+    // The chart's glibc setting (the image sets it too).
+    const arenas = chartMallocArenaMax(before ?? repoRoot);
+    if (arenas !== undefined) env.MALLOC_ARENA_MAX = arenas;
     // The chart serves /metrics in queue mode unless told otherwise (and in
     // IMDS mode only with a PodMonitor): measured the way users run it, since
     // prom-client and its default collectors take memory of their own.
@@ -230,7 +234,6 @@ export async function launchHandler(
     } else {
       Object.assign(env, imdsEnv(spec));
     }
-    const before = name === "nthd-before" ? ctx.beforeDir : undefined;
     const entry =
       before !== undefined
         ? join(before, "dist", "nthd.mjs")

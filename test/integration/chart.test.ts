@@ -103,6 +103,9 @@ function envNames(objects: K8sObject[]): string[] {
 /** Every environment name nthd reads, from the settings table. */
 const NTHD_ENV = new Set(Object.values(SETTINGS).flatMap((s) => [...s.env]));
 
+/** Variables the chart sets for the runtime under nthd, not for nthd, with their reader. */
+const RUNTIME_ENV: Record<string, string> = { MALLOC_ARENA_MAX: "glibc's malloc" };
+
 /** The Pod Security "restricted" rules, checked on a rendered pod spec. */
 function restrictedViolations(spec: K8sObject["spec"]): string[] {
   const out: string[] = [];
@@ -352,6 +355,8 @@ describe("an aws-node-termination-handler values file works unchanged", () => {
     assert.deepEqual(envValues(objects), {
       NTHD_MODE: "queue",
       ENABLE_SQS_TERMINATION_DRAINING: "true",
+      // nthd's own default, which NTH's values know nothing of.
+      MALLOC_ARENA_MAX: "2",
       DRY_RUN: "false",
       CORDON_ONLY: "false",
       TAINT_NODE: "true",
@@ -413,6 +418,7 @@ describe("an aws-node-termination-handler values file works unchanged", () => {
     assert.deepEqual(env, {
       NTHD_MODE: "imds",
       ENABLE_SQS_TERMINATION_DRAINING: "false",
+      MALLOC_ARENA_MAX: "2",
       CORDON_ONLY: "false",
       TAINT_NODE: "true",
       // gracePeriod (deprecated) is used because podTerminationGracePeriod is not set.
@@ -515,7 +521,9 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
 
   test("no variable nthd would ignore", () => {
     for (const objects of [queue, imds]) {
-      const unknown = envNames(objects).filter((n) => !NTHD_ENV.has(n));
+      const unknown = envNames(objects).filter(
+        (n) => !NTHD_ENV.has(n) && RUNTIME_ENV[n] === undefined,
+      );
       assert.deepEqual(unknown, []);
     }
   });
@@ -526,6 +534,16 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
       .map(([key, spec]) => ({ key, env: spec.env[0] as string }))
       .filter(({ env }) => !rendered.has(env) && NOT_CHART_VALUES[env] === undefined);
     assert.deepEqual(missing, [], "add a chart value (templates/_env.tpl) or list it here");
+  });
+
+  test("glibc's malloc arena cap: 2 in both modes, changed or left out by mallocArenaMax", () => {
+    assert.equal(envValues(queue).MALLOC_ARENA_MAX, "2");
+    assert.equal(envValues(imds).MALLOC_ARENA_MAX, "2");
+    assert.equal(envValues(render(["--set", "mallocArenaMax=4"])).MALLOC_ARENA_MAX, "4");
+    assert.equal(
+      envNames(render(["--set", "mallocArenaMax=null"])).includes("MALLOC_ARENA_MAX"),
+      false,
+    );
   });
 
   test("maps become the forms nthd parses; numbers keep their digits", () => {

@@ -45,6 +45,7 @@ exactly the ones nthd reads.
   (list "WEBHOOK_PROXY" $v.webhookProxy)
   (list "WEBHOOK_HEADERS" $v.webhookHeaders)
   (list "WEBHOOK_TEMPLATE" $v.webhookTemplate)
+  (list "MALLOC_ARENA_MAX" $v.mallocArenaMax)
 | toJson -}}
 {{- end -}}
 
