@@ -8,9 +8,9 @@ import { createImdsClient, type MetadataReader } from "../sources/imds/client.ts
 import { type InstanceFacts, readInstanceFacts } from "../sources/imds/facts.ts";
 import { startImdsSource } from "../sources/imds/poller.ts";
 import { staleAfterMs, startAnswerWatchdog } from "./answer-watchdog.ts";
+import { collectAllGarbage } from "./collect-garbage.ts";
 import type { ModeContext } from "./context.ts";
 import { afterResume } from "./resume-gate.ts";
-import { collectStartupGarbage } from "./startup-gc.ts";
 import { DEFAULT_UPTIME_FILE, readUptimeSeconds } from "./uptime.ts";
 
 /** A failure logged again at warn level at most this often; between, at debug. */
@@ -66,7 +66,7 @@ export async function runImdsMode(ctx: ModeContext): Promise<void> {
       "instance identified",
     );
     readiness.set("source", true);
-    setImmediate(collectStartupGarbage);
+    setImmediate(collectAllGarbage);
     const watchdog = startAnswerWatchdog({
       staleAfterMs: staleAfterMs(config.imdsPollIntervalMs),
       checkEveryMs: config.imdsPollIntervalMs,

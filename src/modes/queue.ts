@@ -14,11 +14,14 @@ import { createLifecycleActions } from "../sources/queue/lifecycle-actions.ts";
 import { createLifecycleDuties } from "../sources/queue/lifecycle-duties.ts";
 import { nodeLookupFrom } from "../sources/queue/resolve.ts";
 import { checkPermissions } from "./aws-permissions.ts";
+import { collectAllGarbage } from "./collect-garbage.ts";
 import type { ModeContext } from "./context.ts";
-import { collectStartupGarbage } from "./startup-gc.ts";
+import { quietCollector } from "./quiet-collector.ts";
 
 /** When start-up's garbage is collected: after the first receive and EC2 priming. */
 const STARTUP_GC_DELAY_MS = 5000;
+/** How long without a notice or a drain before memory is collected (quiet-collector.ts). */
+const QUIET_GC_MS = 30_000;
 
 /**
  * Queue mode: one Deployment (one or more replicas) consumes the SQS queue
@@ -65,6 +68,11 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
   ctx.signal.addEventListener("abort", stopIndex, { once: true });
   // Ends the periodic audit with the mode, however the mode ends.
   const stopAudit = new AbortController();
+  const quiet = quietCollector({
+    quietMs: QUIET_GC_MS,
+    busy: () => ctx.engine.active().length > 0,
+    collect: collectAllGarbage,
+  });
   let audit: { done: Promise<void> } | undefined;
   try {
     await nodes.start();
@@ -102,13 +110,16 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
     readiness.set("source", true);
     audit = await startAudit(ctx, nodes, log, stopAudit.signal);
     // After the consumer's first receive and the first priming of EC2 facts.
-    setTimeout(collectStartupGarbage, STARTUP_GC_DELAY_MS).unref();
+    setTimeout(collectAllGarbage, STARTUP_GC_DELAY_MS).unref();
     await startQueueSource({
       config,
       sqs: aws.sqs,
       ec2: aws.ec2,
       autoscaling: aws.autoscaling,
-      handle: ctx.handle,
+      handle: (notice, nodeName) => {
+        quiet.touch();
+        return ctx.handle(notice, nodeName);
+      },
       resolver: nodeLookupFrom(nodes),
       clusterInstanceIds: () => nodes.instanceIds(),
       // Any answer, even "no such node", proves the API server is reachable;
@@ -121,6 +132,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
       onDenied: permissions.refused,
     });
   } finally {
+    quiet.stop();
     stopAudit.abort();
     await audit?.done;
     await ctx.engine.close();
