@@ -33,8 +33,8 @@ COPY --from=build --chown=65532:65532 /out/ /app/
 # The distroless :nonroot variant already runs as 65532; stated so the image says it alone.
 USER 65532:65532
 ENV NODE_ENV=production
-# Two glibc malloc arenas instead of up to 8 per core: with one arena per worker
-# thread, memory freed there is kept and RSS creeps up (docs/benchmarks.md, "Soak").
+# Two glibc malloc arenas instead of up to 8 per core: with an arena per worker
+# thread, memory freed in them is partly kept (docs/benchmarks.md, "Soak").
 # The chart sets the same (mallocArenaMax); this covers manifests that do not.
 ENV MALLOC_ARENA_MAX=2
 EXPOSE 8080 9092

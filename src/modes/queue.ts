@@ -20,7 +20,7 @@ import { quietCollector } from "./quiet-collector.ts";
 
 /** When start-up's garbage is collected: after the first receive and EC2 priming. */
 const STARTUP_GC_DELAY_MS = 5000;
-/** How long without a notice or a drain before memory is collected (quiet-collector.ts). */
+/** How long after the last notice, or the end of its work, memory is collected (quiet-collector.ts). */
 const QUIET_GC_MS = 30_000;
 
 /**
@@ -68,11 +68,7 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
   ctx.signal.addEventListener("abort", stopIndex, { once: true });
   // Ends the periodic audit with the mode, however the mode ends.
   const stopAudit = new AbortController();
-  const quiet = quietCollector({
-    quietMs: QUIET_GC_MS,
-    busy: () => ctx.engine.active().length > 0,
-    collect: collectAllGarbage,
-  });
+  const quiet = quietCollector({ quietMs: QUIET_GC_MS, collect: collectAllGarbage });
   let audit: { done: Promise<void> } | undefined;
   try {
     await nodes.start();
@@ -118,7 +114,10 @@ export async function runQueueMode(ctx: ModeContext): Promise<void> {
       autoscaling: aws.autoscaling,
       handle: (notice, nodeName) => {
         quiet.touch();
-        return ctx.handle(notice, nodeName);
+        const receipt = ctx.handle(notice, nodeName);
+        // The work's garbage is collected once it is over (done never rejects).
+        void receipt.done.then(quiet.touch);
+        return receipt;
       },
       resolver: nodeLookupFrom(nodes),
       clusterInstanceIds: () => nodes.instanceIds(),

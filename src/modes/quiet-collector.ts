@@ -11,11 +11,13 @@
  * which is nearly always; it costs one collection per burst of notices
  * (about 10 ms), none while notices keep coming.
  *
- * "Quiet" is `quietMs` without a notice and no drain in flight; a storm of
- * notices, or a drain that runs for minutes, only postpones the collection.
+ * "Quiet" is `quietMs` after the last touch: queue mode touches when a notice
+ * arrives and when the work it started or joined ends, so a storm of notices
+ * only postpones the collection. Not "no work in flight": a scheduled drain
+ * may wait for days, and the collection must not wait with it.
  */
 export interface QuietCollector {
-  /** Work arrived: collect once it has been quiet for a while. */
+  /** Work arrived or ended: collect once it has been quiet for a while. */
   touch(): void;
   /** No collection from now on (the mode is ending). */
   stop(): void;
@@ -23,8 +25,6 @@ export interface QuietCollector {
 
 export interface QuietCollectorOptions {
   readonly quietMs: number;
-  /** True while work is still in flight (drains running). */
-  readonly busy: () => boolean;
   readonly collect: () => void;
   readonly now?: () => number;
 }
@@ -46,7 +46,6 @@ export function quietCollector(o: QuietCollectorOptions): QuietCollector {
     if (stopped) return;
     const left = lastTouch + o.quietMs - now();
     if (left > 0) arm(left);
-    else if (o.busy()) arm(o.quietMs);
     else o.collect();
   }
   return {
