@@ -13,6 +13,9 @@
 //   IMDS mode: one node with pods; each minute the metadata mock is restarted
 //     with a new Spot notice a few seconds ahead, nthd drains the node, and
 //     the node is handed back the same way.
+// Where nthd serves /metrics (queue mode by default, as in the chart), the soak
+// scrapes it every 30 s, like Prometheus, and splits the RSS slope into V8's
+// committed heap and the rest (native memory: malloc arenas, buffers, code).
 // Usage: node bench/soak.ts [--mode queue|imds] [--minutes 60] [--warmup-notices 100]
 //        [--warmup-round-seconds S] [--pods 5] [--round-seconds 60] [--handlers nthd]
 //        [--before DIR] [--no-write]
@@ -117,8 +120,9 @@ interface Figures {
   anonSlopeMiBPerHour: number;
   /**
    * Where nthd serves /metrics (queue mode, as the chart runs it): slopes of
-   * V8's committed heap, of the RSS outside it, and of the live heap, from a
-   * scrape every 30 s (as often as Prometheus would scrape it).
+   * V8's committed heap, of the RSS outside it, and of the heap in use (live
+   * objects and garbage not yet collected), from a scrape every 30 s (as
+   * often as Prometheus would scrape it).
    */
   heap?: {
     scrapes: number;
@@ -346,7 +350,7 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
             "scrapes",
             "V8 heap committed",
             "committed slope",
-            "live heap slope",
+            "heap used slope",
             "external slope",
             "RSS outside the V8 heap, slope",
           ],
