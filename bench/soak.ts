@@ -194,10 +194,10 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
               pool,
             );
       const proc = running.proc;
-      const metricsUrl = running.metricsUrl;
-      if (metricsUrl !== undefined) {
+      const metricsPort = running.metricsPort;
+      if (metricsPort !== undefined) {
         scraper = setInterval(async () => {
-          const heap = await scrapeHeap(metricsUrl, Date.now() - proc.startedAt);
+          const heap = await scrapeHeap(metricsPort, Date.now() - proc.startedAt);
           const rss = proc.sampler.sample();
           if (heap !== undefined && rss !== undefined) {
             heapSamples.push({ heap, rssBytes: rss.rssBytes });

@@ -49,8 +49,8 @@ export interface RunningHandler {
   readonly readyMs: number;
   /** What "ready" means for this handler (they differ, see docs/benchmarks.md). */
   readonly readySignal: string;
-  /** nthd's /metrics, where it serves them (queue mode, as the chart runs it). */
-  readonly metricsUrl?: string;
+  /** The loopback port of nthd's /metrics, where it serves them (queue mode, as the chart runs it). */
+  readonly metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -220,9 +220,9 @@ export async function launchHandler(
       });
     }
     Object.assign(env, passThrough("BENCH_NTHD_"));
-    const metricsUrl =
+    const metricsPort =
       env.ENABLE_PROMETHEUS_SERVER === "true"
-        ? `http://127.0.0.1:${env.PROMETHEUS_SERVER_PORT ?? "9092"}/metrics`
+        ? Number(env.PROMETHEUS_SERVER_PORT ?? "9092")
         : undefined;
     if (spec.mode === "queue") {
       Object.assign(env, {
@@ -272,7 +272,7 @@ export async function launchHandler(
       readyAt,
       readyMs: readyAt - proc.startedAt,
       readySignal: "GET /readyz answers 200",
-      metricsUrl,
+      metricsPort,
       stop: async () => {
         await proc.stop();
         dispose();

@@ -3,6 +3,7 @@
 // the memory of ArrayBuffers and Buffers outside it. Beside the RSS the kernel
 // reports, they tell a growing JavaScript heap from growth outside it (native
 // allocations, code, thread stacks).
+import { metricSum, scrapeMetrics } from "../../test/env/nthd-process.ts";
 
 export interface HeapSample {
   /** Milliseconds since the process was spawned (as Sample.tMs). */
@@ -15,32 +16,17 @@ export interface HeapSample {
   readonly externalBytes: number;
 }
 
-/** The value of an unlabelled sample `name` in Prometheus text, or undefined. */
-export function metricValue(text: string, name: string): number | undefined {
-  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
-  if (m?.[1] === undefined) return undefined;
-  const v = Number(m[1]);
-  return Number.isFinite(v) ? v : undefined;
-}
-
-/** Scrapes `url` once; undefined when it does not answer or lacks the figures. */
-export async function scrapeHeap(url: string, tMs: number): Promise<HeapSample | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) return undefined;
-    const text = await res.text();
-    const heapTotalBytes = metricValue(text, "nodejs_heap_size_total_bytes");
-    const heapUsedBytes = metricValue(text, "nodejs_heap_size_used_bytes");
-    const externalBytes = metricValue(text, "nodejs_external_memory_bytes");
-    if (
-      heapTotalBytes === undefined ||
-      heapUsedBytes === undefined ||
-      externalBytes === undefined
-    ) {
-      return undefined;
-    }
-    return { tMs, heapTotalBytes, heapUsedBytes, externalBytes };
-  } catch {
-    return undefined;
-  }
+/** Scrapes nthd's /metrics on `port` once; undefined when it does not answer or lacks the figures. */
+export async function scrapeHeap(port: number, tMs: number): Promise<HeapSample | undefined> {
+  const text = await scrapeMetrics(port).catch(() => undefined);
+  if (text === undefined) return undefined;
+  // One collector writes all three; a V8 heap is never empty, so 0 means absent.
+  const heapTotalBytes = metricSum(text, "nodejs_heap_size_total_bytes");
+  if (heapTotalBytes === 0) return undefined;
+  return {
+    tMs,
+    heapTotalBytes,
+    heapUsedBytes: metricSum(text, "nodejs_heap_size_used_bytes"),
+    externalBytes: metricSum(text, "nodejs_external_memory_bytes"),
+  };
 }
