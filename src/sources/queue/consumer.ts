@@ -132,7 +132,8 @@ export async function startQueueSource(opts: QueueSourceOptions): Promise<void> 
     onDenied: () => opts.onDenied?.("sqs:ChangeMessageVisibility"),
   });
   const acks = new MessageAcks({ sqs, queueUrl: config.queueUrl, keeper, log });
-  const instances = opts.instances ?? createInstanceDirectory({ ec2: opts.ec2 });
+  const instances =
+    opts.instances ?? createInstanceDirectory({ ec2: opts.ec2, tagKeys: [config.managedTag] });
   const primer =
     config.checkTagBeforeDraining && opts.clusterInstanceIds !== undefined
       ? runInstancePrimer({
