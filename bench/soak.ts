@@ -25,6 +25,7 @@ import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import { MERGE_PATCH } from "../test/support/merge-patch.ts";
 import { benchArgs, intOption } from "./lib/args.ts";
 import { awsClients, createQueue, deleteQueue, spotWarning } from "./lib/aws.ts";
+import { benchMallocArenaMax } from "./lib/chart-limits.ts";
 import {
   createDeployment,
   createNamespace,
@@ -37,6 +38,7 @@ import { sleep } from "./lib/ground.ts";
 import { type HandlerName, launchHandler, type RunningHandler } from "./lib/handlers.ts";
 import { type HeapSample, scrapeHeap } from "./lib/heap-scrape.ts";
 import { type Relay, startRelay } from "./lib/relay.ts";
+import { repoRoot } from "./lib/results.ts";
 import { benchSession } from "./lib/session.ts";
 import { type Cell, fmt, markdownTable, mib } from "./lib/table.ts";
 
@@ -356,8 +358,18 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
           ],
           heapRows,
         )}`;
+  const mallocArenaMax = benchMallocArenaMax(repoRoot);
   return {
-    table: table + heapTable,
-    results: { mode, minutes, warmupNotices, warmupRoundMs, roundMs, podsPerNode, figures },
+    table: `${table}${heapTable}\n\nnthd ran with MALLOC_ARENA_MAX=${mallocArenaMax}`,
+    results: {
+      mode,
+      minutes,
+      warmupNotices,
+      warmupRoundMs,
+      roundMs,
+      podsPerNode,
+      mallocArenaMax,
+      figures,
+    },
   };
 });

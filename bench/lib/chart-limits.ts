@@ -22,6 +22,17 @@ export function chartMallocArenaMax(root: string): string | undefined {
   return value === undefined || value === null ? undefined : String(value);
 }
 
+/**
+ * The MALLOC_ARENA_MAX nthd runs with in a bench: the chart's, unless
+ * BENCH_NTHD_MALLOC_ARENA_MAX overrides it (bench/lib/handlers.ts passes
+ * BENCH_NTHD_* through). Printed and recorded with results, since it moves RSS.
+ */
+export function benchMallocArenaMax(root: string): string {
+  return (
+    process.env.BENCH_NTHD_MALLOC_ARENA_MAX ?? chartMallocArenaMax(root) ?? "(glibc's default)"
+  );
+}
+
 /** The chart's default memory limit for a mode in the tree at `root`, or undefined when it sets none. */
 export function chartMemoryLimitOf(
   mode: "queue" | "imds",
