@@ -33,10 +33,11 @@ COPY --from=build --chown=65532:65532 /out/ /app/
 # The distroless :nonroot variant already runs as 65532; stated so the image says it alone.
 USER 65532:65532
 ENV NODE_ENV=production
-# Two glibc malloc arenas instead of up to 8 per core: with an arena per worker
-# thread, memory freed in them is partly kept (docs/benchmarks.md, "Soak").
-# The chart sets the same (mallocArenaMax); this covers manifests that do not.
-ENV MALLOC_ARENA_MAX=2
+# One glibc malloc arena instead of up to 8 per core: memory freed in a worker
+# thread's own arena is partly kept, and grows in steps over hours
+# (docs/benchmarks.md, "Soak"). The chart sets the same (mallocArenaMax);
+# this covers manifests that do not.
+ENV MALLOC_ARENA_MAX=1
 EXPOSE 8080 9092
 # distroless nodejs images have node as the entrypoint; no shell is needed or present.
 ENTRYPOINT ["/nodejs/bin/node", "/app/nthd.mjs"]

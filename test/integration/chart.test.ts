@@ -356,7 +356,7 @@ describe("an aws-node-termination-handler values file works unchanged", () => {
       NTHD_MODE: "queue",
       ENABLE_SQS_TERMINATION_DRAINING: "true",
       // nthd's own default, which NTH's values know nothing of.
-      MALLOC_ARENA_MAX: "2",
+      MALLOC_ARENA_MAX: "1",
       DRY_RUN: "false",
       CORDON_ONLY: "false",
       TAINT_NODE: "true",
@@ -418,7 +418,7 @@ describe("an aws-node-termination-handler values file works unchanged", () => {
     assert.deepEqual(env, {
       NTHD_MODE: "imds",
       ENABLE_SQS_TERMINATION_DRAINING: "false",
-      MALLOC_ARENA_MAX: "2",
+      MALLOC_ARENA_MAX: "1",
       CORDON_ONLY: "false",
       TAINT_NODE: "true",
       // gracePeriod (deprecated) is used because podTerminationGracePeriod is not set.
@@ -536,9 +536,9 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
     assert.deepEqual(missing, [], "add a chart value (templates/_env.tpl) or list it here");
   });
 
-  test("glibc's malloc arena cap: 2 in both modes, changed or left out by mallocArenaMax", () => {
-    assert.equal(envValues(queue).MALLOC_ARENA_MAX, "2");
-    assert.equal(envValues(imds).MALLOC_ARENA_MAX, "2");
+  test("glibc's malloc arena cap: 1 in both modes, changed or left out by mallocArenaMax", () => {
+    assert.equal(envValues(queue).MALLOC_ARENA_MAX, "1");
+    assert.equal(envValues(imds).MALLOC_ARENA_MAX, "1");
     assert.equal(envValues(render(["--set", "mallocArenaMax=4"])).MALLOC_ARENA_MAX, "4");
     assert.equal(
       envNames(render(["--set", "mallocArenaMax=null"])).includes("MALLOC_ARENA_MAX"),
