@@ -38,6 +38,10 @@ ENV NODE_ENV=production
 # (docs/benchmarks.md, "Soak"). The chart sets the same (mallocArenaMax);
 # this covers manifests that do not.
 ENV MALLOC_ARENA_MAX=1
+# A fixed threshold for mapping large blocks on their own: glibc's dynamic one
+# rises as large blocks are freed and lets the heap keep up to twice as much
+# free memory untrimmed (docs/benchmarks.md, "Idle footprint"). Chart: mallocMmapThreshold.
+ENV MALLOC_MMAP_THRESHOLD_=131072
 EXPOSE 8080 9092
 # distroless nodejs images have node as the entrypoint; no shell is needed or present.
 ENTRYPOINT ["/nodejs/bin/node", "/app/nthd.mjs"]

@@ -6,7 +6,7 @@
 //        [--handlers nthd,nth] [--source] [--no-write]
 import { benchArgs, intOption } from "./lib/args.ts";
 import { awsClients, createQueue } from "./lib/aws.ts";
-import { benchMallocArenaMax } from "./lib/chart-limits.ts";
+import { benchMallocEnv } from "./lib/chart-limits.ts";
 import { createNodes } from "./lib/cluster.ts";
 import { sleep } from "./lib/ground.ts";
 import { type HandlerName, type LaunchSpec, launchHandler, modeNodeFlags } from "./lib/handlers.ts";
@@ -129,7 +129,7 @@ await benchSession("footprint", values, async ({ g, ctx, handlers }) => {
   // Each mode runs with its chart's Node.js flags (charts/nthd/files/<mode>-node-flags.txt).
   const nodeFlags = { imds: modeNodeFlags("imds"), queue: modeNodeFlags("queue") };
   return {
-    table: `${table}\n\nnthd runs as the chart does: IMDS mode node ${nodeFlags.imds.join(" ")}; queue mode node ${nodeFlags.queue.join(" ") || "(no flags)"}, serving /metrics; MALLOC_ARENA_MAX=${benchMallocArenaMax(repoRoot)}`,
+    table: `${table}\n\nnthd runs as the chart does: IMDS mode node ${nodeFlags.imds.join(" ")}; queue mode node ${nodeFlags.queue.join(" ") || "(no flags)"}, serving /metrics; ${benchMallocEnv(repoRoot)}`,
     results: { runs, steadySeconds, modes, nodeFlags, figures, failures },
   };
 });

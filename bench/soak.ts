@@ -25,7 +25,7 @@ import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import { MERGE_PATCH } from "../test/support/merge-patch.ts";
 import { benchArgs, intOption } from "./lib/args.ts";
 import { awsClients, createQueue, deleteQueue, spotWarning } from "./lib/aws.ts";
-import { benchMallocArenaMax } from "./lib/chart-limits.ts";
+import { benchMallocEnv } from "./lib/chart-limits.ts";
 import {
   createDeployment,
   createNamespace,
@@ -358,9 +358,9 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
           ],
           heapRows,
         )}`;
-  const mallocArenaMax = benchMallocArenaMax(repoRoot);
+  const malloc = benchMallocEnv(repoRoot);
   return {
-    table: `${table}${heapTable}\n\nnthd ran with MALLOC_ARENA_MAX=${mallocArenaMax}`,
+    table: `${table}${heapTable}\n\nnthd ran with ${malloc}`,
     results: {
       mode,
       minutes,
@@ -368,7 +368,7 @@ await benchSession("soak", values, async ({ g, ctx, handlers }) => {
       warmupRoundMs,
       roundMs,
       podsPerNode,
-      mallocArenaMax,
+      malloc,
       figures,
     },
   };

@@ -1,7 +1,8 @@
 // The memory limit the chart gives each mode by default
 // (charts/nthd/values.yaml: queueResources / imdsResources), so a bench can
 // run nthd inside exactly that limit, with the heap flag the chart derives;
-// and the malloc arena cap it sets (mallocArenaMax), which changes the RSS.
+// and the glibc malloc settings it sets (mallocArenaMax, mallocMmapThreshold),
+// which change the RSS.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
@@ -16,21 +17,33 @@ function chartValues(root: string): Record<string, unknown> | undefined {
     | undefined;
 }
 
-/** The chart's MALLOC_ARENA_MAX in the tree at `root`, or undefined when it sets none. */
-export function chartMallocArenaMax(root: string): string | undefined {
-  const value = chartValues(root)?.mallocArenaMax;
-  return value === undefined || value === null ? undefined : String(value);
+/** glibc's variables the chart sets (mallocArenaMax, mallocMmapThreshold) in the tree at `root`. */
+export function chartMallocEnv(root: string): Record<string, string> {
+  const values = chartValues(root) ?? {};
+  const out: Record<string, string> = {};
+  for (const [name, key] of [
+    ["MALLOC_ARENA_MAX", "mallocArenaMax"],
+    ["MALLOC_MMAP_THRESHOLD_", "mallocMmapThreshold"],
+  ] as const) {
+    const value = values[key];
+    if (value !== undefined && value !== null) out[name] = String(value);
+  }
+  return out;
 }
 
 /**
- * The MALLOC_ARENA_MAX nthd runs with in a bench: the chart's, unless
- * BENCH_NTHD_MALLOC_ARENA_MAX overrides it (bench/lib/handlers.ts passes
- * BENCH_NTHD_* through). Printed and recorded with results, since it moves RSS.
+ * glibc's settings nthd runs with in a bench: the chart's, each unless a
+ * BENCH_NTHD_ variable overrides it (bench/lib/handlers.ts passes BENCH_NTHD_*
+ * through). Printed and recorded with results, since they move RSS.
  */
-export function benchMallocArenaMax(root: string): string {
-  return (
-    process.env.BENCH_NTHD_MALLOC_ARENA_MAX ?? chartMallocArenaMax(root) ?? "(glibc's default)"
-  );
+export function benchMallocEnv(root: string): string {
+  const env = chartMallocEnv(root);
+  for (const name of ["MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_"]) {
+    const override = process.env[`BENCH_NTHD_${name}`];
+    if (override !== undefined) env[name] = override;
+  }
+  const set = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return set.length === 0 ? "glibc's defaults" : set.join(" ");
 }
 
 /** The chart's default memory limit for a mode in the tree at `root`, or undefined when it sets none. */

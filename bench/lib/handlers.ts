@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { load } from "js-yaml";
 import { freePort } from "../../test/env/peers.ts";
 import { type MemoryCgroup, privateRuntime } from "./cgroup.ts";
-import { chartMallocArenaMax, chartMemoryLimitOf } from "./chart-limits.ts";
+import { chartMallocEnv, chartMemoryLimitOf } from "./chart-limits.ts";
 import type { BenchGround } from "./ground.ts";
 import { type HandlerIdentity, installInClusterFiles } from "./identity.ts";
 import { type SpawnedProcess, spawnMeasured } from "./proc.ts";
@@ -207,9 +207,8 @@ export async function launchHandler(
       PROBES_SERVER_PORT: String(probesPort),
       NTHD_BIND_ADDRESS: "127.0.0.1",
     };
-    // The chart's glibc setting (the image sets it too).
-    const arenas = chartMallocArenaMax(before ?? repoRoot);
-    if (arenas !== undefined) env.MALLOC_ARENA_MAX = arenas;
+    // The chart's glibc settings (the image sets them too).
+    Object.assign(env, chartMallocEnv(before ?? repoRoot));
     // The chart serves /metrics in queue mode unless told otherwise (and in
     // IMDS mode only with a PodMonitor): measured the way users run it, since
     // prom-client and its default collectors take memory of their own.

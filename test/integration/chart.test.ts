@@ -104,7 +104,10 @@ function envNames(objects: K8sObject[]): string[] {
 const NTHD_ENV = new Set(Object.values(SETTINGS).flatMap((s) => [...s.env]));
 
 /** Variables the chart sets for the runtime under nthd, not for nthd, with their reader. */
-const RUNTIME_ENV: Record<string, string> = { MALLOC_ARENA_MAX: "glibc's malloc" };
+const RUNTIME_ENV: Record<string, string> = {
+  MALLOC_ARENA_MAX: "glibc's malloc",
+  MALLOC_MMAP_THRESHOLD_: "glibc's malloc",
+};
 
 /** The Pod Security "restricted" rules, checked on a rendered pod spec. */
 function restrictedViolations(spec: K8sObject["spec"]): string[] {
@@ -357,6 +360,7 @@ describe("an aws-node-termination-handler values file works unchanged", () => {
       ENABLE_SQS_TERMINATION_DRAINING: "true",
       // nthd's own default, which NTH's values know nothing of.
       MALLOC_ARENA_MAX: "1",
+      MALLOC_MMAP_THRESHOLD_: "131072",
       DRY_RUN: "false",
       CORDON_ONLY: "false",
       TAINT_NODE: "true",
@@ -419,6 +423,7 @@ describe("an aws-node-termination-handler values file works unchanged", () => {
       NTHD_MODE: "imds",
       ENABLE_SQS_TERMINATION_DRAINING: "false",
       MALLOC_ARENA_MAX: "1",
+      MALLOC_MMAP_THRESHOLD_: "131072",
       CORDON_ONLY: "false",
       TAINT_NODE: "true",
       // gracePeriod (deprecated) is used because podTerminationGracePeriod is not set.
@@ -544,6 +549,16 @@ describe("every rendered variable is one nthd reads, and every setting has a cha
       envNames(render(["--set", "mallocArenaMax=null"])).includes("MALLOC_ARENA_MAX"),
       false,
     );
+  });
+
+  test("glibc's fixed mmap threshold: 128 KiB in both modes, changed or left out by mallocMmapThreshold", () => {
+    assert.equal(envValues(queue).MALLOC_MMAP_THRESHOLD_, "131072");
+    assert.equal(envValues(imds).MALLOC_MMAP_THRESHOLD_, "131072");
+    const changed = render(["--set", "mallocMmapThreshold=65536"]);
+    assert.equal(envValues(changed).MALLOC_MMAP_THRESHOLD_, "65536");
+    const dropped = render(["--set", "mallocMmapThreshold=null"]);
+    assert.equal(envNames(dropped).includes("MALLOC_MMAP_THRESHOLD_"), false);
+    assert.match(renderError(["--set", "mallocMmapThreshold=100"]), /mallocMmapThreshold/);
   });
 
   test("maps become the forms nthd parses; numbers keep their digits", () => {

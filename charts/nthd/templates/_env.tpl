@@ -46,6 +46,7 @@ exactly the ones nthd reads.
   (list "WEBHOOK_HEADERS" $v.webhookHeaders)
   (list "WEBHOOK_TEMPLATE" $v.webhookTemplate)
   (list "MALLOC_ARENA_MAX" $v.mallocArenaMax)
+  (list "MALLOC_MMAP_THRESHOLD_" $v.mallocMmapThreshold)
 | toJson -}}
 {{- end -}}
 
