@@ -5,7 +5,7 @@
 // straight to a log file (no pipe through the test process), so a peer
 // never stalls on a full pipe while the test is busy.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isAlive, reapPids } from "./peers.ts";
 
@@ -25,7 +25,7 @@ export interface RestartablePeer {
   /** The running process's id (changes on restart). */
   pid(): number;
   /** SIGSTOP. */
-  freeze(): void;
+  freeze(): Promise<void>;
   /** SIGCONT. */
   thaw(): void;
   /** SIGKILL, and waits until it is gone. */
@@ -87,7 +87,14 @@ export async function startRestartable(spec: RestartableSpec): Promise<Restartab
   const peer: RestartablePeer = {
     name: spec.name,
     pid: () => child?.pid ?? -1,
-    freeze: () => signal("SIGSTOP"),
+    async freeze() {
+      signal("SIGSTOP");
+      // A signal to a process with many threads takes effect thread by thread:
+      // wait until every thread is stopped, or a request sent right after
+      // could still be answered.
+      const pid = child?.pid;
+      if (pid !== undefined) await allThreadsStopped(pid, 2000);
+    },
     thaw: () => signal("SIGCONT"),
     async kill() {
       const pid = child?.pid;
@@ -115,4 +122,22 @@ export async function startRestartable(spec: RestartableSpec): Promise<Restartab
   };
   await peer.start();
   return peer;
+}
+
+/** Resolves once every thread of `pid` is stopped (state T in /proc), or after `timeoutMs`. */
+async function allThreadsStopped(pid: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const tasks = readdirSync(`/proc/${pid}/task`);
+      const states = tasks.map((t) => {
+        const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      });
+      if (states.every((st) => st === "T" || st === "t")) return;
+    } catch {
+      return; // gone: nothing left to answer
+    }
+    await sleep(5);
+  }
 }

@@ -117,7 +117,7 @@ describe("scenario 1: the API server goes away while notices arrive", () => {
       const notices = await sendDuringOutage(s, FREEZE_MS, "f");
       s.startNthd({ kubeconfig: api.kubeconfig, NTHD_KUBE_API_TIMEOUT_SECONDS: "5" });
       await s.nthdStarted();
-      api.freeze();
+      await api.freeze();
       const frozenAt = Date.now();
       try {
         await notices.waves();

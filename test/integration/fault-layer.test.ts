@@ -164,7 +164,7 @@ describe("process faults", () => {
     const url = `${aemm.url}/latest/meta-data/`;
     try {
       assert.equal(await outcome(url), "200");
-      aemm.freeze();
+      await aemm.freeze();
       assert.equal(await outcome(url, 800), "hang");
       aemm.thaw();
       assert.equal(await outcome(url, 5000), "200");
