@@ -129,7 +129,7 @@ await benchSession("footprint", values, async ({ g, ctx, handlers }) => {
   // Each mode runs with its chart's Node.js flags (charts/nthd/files/<mode>-node-flags.txt).
   const nodeFlags = { imds: modeNodeFlags("imds"), queue: modeNodeFlags("queue") };
   return {
-    table: `${table}\n\nnthd runs as the chart does: IMDS mode node ${nodeFlags.imds.join(" ")}; queue mode node ${nodeFlags.queue.join(" ") || "(no flags)"}, serving /metrics; ${benchMallocEnv(repoRoot)}`,
+    table: `${table}\n\nnthd runs as the chart does: IMDS mode node ${nodeFlags.imds.join(" ")}; queue mode node ${nodeFlags.queue.join(" ") || "(no flags)"}, serving /metrics; ${benchMallocEnv(repoRoot)}${ctx.beforeDir !== undefined && handlers.includes("nthd-before") ? ` (nthd-before: ${benchMallocEnv(ctx.beforeDir)})` : ""}`,
     results: { runs, steadySeconds, modes, nodeFlags, figures, failures },
   };
 });
